@@ -1,0 +1,1 @@
+"""summarize: neutral combined news summaries, every sentence linked to its source span."""

@@ -1,0 +1,236 @@
+"""The `summarize` command: a thin typer layer over the library.
+
+Each command loads inputs, calls one library function, renders the result.
+Exit status: 0 success, 1 the result has unsupported content (validate) or
+failed stories (story/digest), 2 unusable input or configuration.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from .ingest import load_articles
+from .models import InputProblem
+
+app = typer.Typer(
+    help="Neutral combined news summaries; every sentence checked against its source span.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+FORMATS = ("text", "markdown", "json", "html")
+_EXTENSIONS = {"markdown": "md", "json": "json", "html": "html", "text": "txt"}
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _report_problems(problems: list[InputProblem]) -> None:
+    for problem in problems:
+        err_console.print(f"[yellow]skipped[/] {problem}", highlight=False, markup=False)
+
+
+def _load(paths: list[Path]):
+    articles, problems = load_articles(paths)
+    _report_problems(problems)
+    if not articles:
+        raise _fail("no usable article in the inputs")
+    return articles, problems
+
+
+def _check_format(fmt: str) -> str:
+    fmt = {"md": "markdown"}.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise _fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def _emit(obj, fmt: str, out: Path | None) -> None:
+    """Write `obj` to `out` in `fmt`, or show it on stdout."""
+    from .render import OutputError, to_html, to_markdown, to_terminal, write_output
+
+    if out is not None:
+        try:
+            write_output(obj, out, fmt)
+        except OutputError as exc:
+            raise _fail(str(exc)) from exc
+        err_console.print(f"wrote {out}", highlight=False)
+    elif fmt == "text":
+        to_terminal(obj, out_console)
+    elif fmt == "json":
+        sys.stdout.write(obj.model_dump_json(indent=2) + "\n")
+    elif fmt == "markdown":
+        sys.stdout.write(to_markdown(obj))
+    else:
+        sys.stdout.write(to_html(obj))
+
+
+def _settings(**overrides):
+    """Settings from flags > environment > config file > defaults."""
+    from pydantic import ValidationError
+
+    from .settings import Settings
+
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        raise _fail(f"bad configuration: {exc}") from exc
+
+
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="Model name (env SUMMARIZE_MODEL).", show_default=False)
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).", show_default=False
+    ),
+]
+TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature.")]
+MaxTokensOpt = Annotated[int | None, typer.Option(help="Cap on tokens the model may write.")]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds per model request.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Ask the model again, ignoring the cache.")]
+
+
+@app.command()
+def validate(
+    sources: Annotated[list[Path], typer.Argument(help="Article files or folders.")],
+    summary: Annotated[str, typer.Option("--summary", "-s", help="Summary file, or - for stdin.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown, json or html.")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
+    scorer: Annotated[str, typer.Option(help="Support scorer.")] = "rules",
+) -> None:
+    """Check each sentence of SUMMARY against SOURCES and show the supporting spans."""
+    from .validate import Validator
+
+    fmt = _check_format(fmt)
+    articles, problems = _load(sources)
+    if summary == "-":
+        summary_text = sys.stdin.read()
+    else:
+        try:
+            summary_text = Path(summary).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _fail(f"{summary}: cannot read summary ({exc})") from exc
+    try:
+        report = Validator(scorer=scorer).validate(articles, summary_text)
+    except ValueError as exc:
+        raise _fail(f"{summary}: {exc}") from exc
+    report.problems = problems
+    _emit(report, fmt, out)
+    raise typer.Exit(0 if report.all_supported else 1)
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="JSONL rows with sources and summary.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Predictions JSONL.")],
+    scorer: Annotated[str, typer.Option(help="Support scorer.")] = "rules",
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
+) -> None:
+    """Score factuality rows {"id","sources","summary"[,"label"]}; prints balanced accuracy."""
+    from .evaluate import evaluate_file
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    result = evaluate_file(file, out, scorer=scorer, limit=limit)
+    for line in result.summary_lines():
+        out_console.print(line, highlight=False)
+
+
+@app.command()
+def story(
+    articles: Annotated[list[Path], typer.Argument(help="Article files about one event.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the story here.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown, json or html.")] = "text",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    timeout: TimeoutOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Write one neutral, validated summary of ARTICLES with every claim linked to its source."""
+    from .llm import ModelError, open_client
+    from .story import summarize_story
+
+    fmt = _check_format(fmt)
+    sources, _ = _load(articles)
+    settings = _settings(
+        model=model,
+        base_url=base_url,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        timeout_s=timeout,
+        use_cache=False if no_cache else None,
+    )
+    try:
+        with open_client(settings) as client:
+            result = summarize_story(sources, settings=settings, client=client)
+    except ModelError as exc:
+        raise _fail(str(exc), 1) from exc
+    _emit(result, fmt, out)
+    if result.error:
+        raise _fail(result.error, 1)
+
+
+@app.command()
+def digest(
+    inputs: Annotated[list[str], typer.Argument(help="Folders, files, feeds (file or URL), URLs.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("digest"),
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of md,json,html.")] = (
+        "md,json,html"
+    ),
+    date: Annotated[str | None, typer.Option(help="Only articles published that day (UTC).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only articles newer than e.g. 24h, 2d.")] = None,
+    jobs: Annotated[int, typer.Option(help="Stories summarized at once.")] = 2,
+    threshold: Annotated[float | None, typer.Option(help="Story clustering threshold.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    timeout: TimeoutOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Group the day's articles into stories and write a validated digest (Markdown, JSON, HTML)."""
+    from .digest import build_digest
+    from .render import OutputError, write_output
+
+    formats = [_check_format(f.strip()) for f in fmt.split(",") if f.strip()]
+    settings = _settings(
+        model=model,
+        base_url=base_url,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        timeout_s=timeout,
+        use_cache=False if no_cache else None,
+    )
+    try:
+        result = build_digest(
+            inputs, date=date, since=since, settings=settings, jobs=jobs, threshold=threshold
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    _report_problems(result.problems)
+    for fmt_name in formats:
+        path = out / f"digest.{_EXTENSIONS[fmt_name]}"
+        try:
+            write_output(result, path, fmt_name)
+        except OutputError as exc:
+            raise _fail(str(exc)) from exc
+        err_console.print(f"wrote {path}", highlight=False)
+    failed = [s for s in result.stories if s.error]
+    if not result.stories:
+        raise _fail("no story could be built from the inputs")
+    raise typer.Exit(1 if failed and len(failed) == len(result.stories) else 0)
