@@ -1,1 +1,63 @@
-"""summarize: neutral combined news summaries, every sentence linked to its source span."""
+"""summarize: neutral combined news summaries, every sentence linked to its source span.
+
+The Python API mirrors the CLI:
+
+    from summarize import load_articles, validate, summarize_story, build_digest
+
+Most names are imported on first use, so `import summarize` stays cheap; `validate`
+is imported at once because the submodule of the same name would otherwise shadow it.
+"""
+
+from importlib import import_module
+
+from .models import (
+    Article,
+    Claim,
+    Digest,
+    Disagreement,
+    InputProblem,
+    RemovedSentence,
+    Sentence,
+    Span,
+    Story,
+    ValidationReport,
+    Verdict,
+)
+from .validate import validate
+
+_LAZY = {
+    "load_articles": "ingest",
+    "article_from_text": "ingest",
+    "Validator": "validate",
+    "summarize_story": "story",
+    "build_digest": "digest",
+    "Settings": "settings",
+    "open_client": "llm",
+    "to_markdown": "render",
+    "to_html": "render",
+    "write_output": "render",
+}
+
+__all__ = [
+    "Article",
+    "Claim",
+    "Digest",
+    "Disagreement",
+    "InputProblem",
+    "RemovedSentence",
+    "Sentence",
+    "Span",
+    "Story",
+    "ValidationReport",
+    "Verdict",
+    "validate",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'summarize' has no attribute {name!r}")

@@ -89,7 +89,8 @@ def _settings(**overrides):
 
 
 ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Model name (env SUMMARIZE_MODEL).", show_default=False)
+    str | None,
+    typer.Option("--model", help="Model name (env SUMMARIZE_MODEL).", show_default=False),
 ]
 BaseUrlOpt = Annotated[
     str | None,
@@ -100,14 +101,18 @@ BaseUrlOpt = Annotated[
 TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature.")]
 MaxTokensOpt = Annotated[int | None, typer.Option(help="Cap on tokens the model may write.")]
 TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds per model request.")]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Ask the model again, ignoring the cache.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Ask the model again, ignoring the cache.")
+]
 
 
 @app.command()
 def validate(
     sources: Annotated[list[Path], typer.Argument(help="Article files or folders.")],
     summary: Annotated[str, typer.Option("--summary", "-s", help="Summary file, or - for stdin.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown, json or html.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, markdown, json or html.")
+    ] = "text",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
     scorer: Annotated[str, typer.Option(help="Support scorer.")] = "rules",
 ) -> None:
@@ -145,15 +150,17 @@ def evaluate(
     if not file.is_file():
         raise _fail(f"{file}: no such file")
     result = evaluate_file(file, out, scorer=scorer, limit=limit)
-    for line in result.summary_lines():
-        out_console.print(line, highlight=False)
+    for key, value in result.items():  # evaluate_file returns a plain dict of metrics
+        out_console.print(f"{key}: {value}", highlight=False)
 
 
 @app.command()
 def story(
     articles: Annotated[list[Path], typer.Argument(help="Article files about one event.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the story here.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown, json or html.")] = "text",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text, markdown, json or html.")
+    ] = "text",
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     temperature: TemperatureOpt = None,
@@ -192,8 +199,12 @@ def digest(
     fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of md,json,html.")] = (
         "md,json,html"
     ),
-    date: Annotated[str | None, typer.Option(help="Only articles published that day (UTC).")] = None,
-    since: Annotated[str | None, typer.Option(help="Only articles newer than e.g. 24h, 2d.")] = None,
+    date: Annotated[
+        str | None, typer.Option(help="Only articles published that day (UTC).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles newer than e.g. 24h, 2d.")
+    ] = None,
     jobs: Annotated[int, typer.Option(help="Stories summarized at once.")] = 2,
     threshold: Annotated[float | None, typer.Option(help="Story clustering threshold.")] = None,
     model: ModelOpt = None,

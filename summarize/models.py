@@ -227,6 +227,7 @@ class Digest(BaseModel):
     date: str | None = None
     stories: list[Story] = Field(default_factory=list)
     problems: list[InputProblem] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     articles_read: int = 0
     usage: Usage = Field(default_factory=Usage)
     elapsed_s: float = 0.0

@@ -1,0 +1,295 @@
+"""One plain view of a Story/Digest/ValidationReport shared by every renderer.
+
+Building it once keeps the renderers in agreement: the same citation numbers,
+the same context around a quote, the same outlets line. Nothing here escapes
+anything; each renderer escapes for its own format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from summarize.models import Article, Claim, Digest, Span, Story, Usage, ValidationReport
+
+CONTEXT_CHARS = 160
+_WS = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    """Collapse runs of whitespace (newlines included) so a quote stays on one line."""
+    return _WS.sub(" ", text).strip()
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is plain http(s), else None: never link `javascript:` and friends."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ord(ch) < 33 or ch == "\x7f" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def format_time(when: datetime | None) -> str:
+    if when is None:
+        return ""
+    if (when.hour, when.minute, when.second) == (0, 0, 0):
+        return when.strftime("%Y-%m-%d")
+    text = when.strftime("%Y-%m-%d %H:%M")
+    return f"{text} {when.tzname()}" if when.tzinfo else text
+
+
+def usage_line(usage: Usage) -> str:
+    if not usage.calls:
+        return "no model calls"
+    return (
+        f"{usage.calls} model call{'s' if usage.calls != 1 else ''}"
+        f" ({usage.cached_calls} cached), {usage.prompt_tokens:,} prompt +"
+        f" {usage.completion_tokens:,} completion tokens, {usage.latency_s:.1f} s"
+    )
+
+
+def outlets_line(story: Story) -> str:
+    outlets = story.outlets
+    n_articles = len(story.articles)
+    if len(outlets) >= 2:
+        return f"{len(outlets)} outlets: {', '.join(outlets)}"
+    if n_articles == 1:
+        return f"single source: {outlets[0]}" if outlets else "single source"
+    if outlets:
+        return f"1 outlet: {outlets[0]} ({n_articles} articles)"
+    return f"{n_articles} articles"
+
+
+def _context(text: str, start: int, end: int) -> tuple[str, str]:
+    """A little text before and after a span, cut at word boundaries, with ellipses."""
+    lo = max(0, start - CONTEXT_CHARS)
+    before = text[lo:start]
+    if lo > 0:
+        cut = before.find(" ")
+        before = "…" + (before[cut + 1 :] if 0 <= cut < len(before) - 1 else before)
+    hi = min(len(text), end + CONTEXT_CHARS)
+    after = text[end:hi]
+    if hi < len(text):
+        cut = after.rfind(" ")
+        after = (after[:cut] if cut > 0 else after) + "…"
+    return before, after
+
+
+@dataclass
+class Cite:
+    """One cited span, numbered once per document (the same span keeps its number)."""
+
+    n: int
+    article_id: str
+    outlet: str
+    title: str
+    start: int
+    end: int
+    quote: str
+    before: str
+    after: str
+
+    def as_data(self) -> dict:
+        return {
+            "n": self.n,
+            "article": self.article_id,
+            "outlet": self.outlet,
+            "title": self.title,
+            "start": self.start,
+            "end": self.end,
+            "quote": self.quote,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+class Citations:
+    """Numbers spans across a whole document, in order of first citation."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, int, int], Cite] = {}
+
+    def add(self, span: Span, articles: dict[str, Article]) -> Cite:
+        key = (span.article_id, span.start, span.end)
+        if key not in self.by_key:
+            article = articles.get(span.article_id)
+            text = article.text if article else ""
+            before, after = _context(text, span.start, span.end) if article else ("", "")
+            self.by_key[key] = Cite(
+                n=len(self.by_key) + 1,
+                article_id=span.article_id,
+                outlet=(article.outlet if article and article.outlet else span.article_id),
+                title=article.title if article else "",
+                start=span.start,
+                end=span.end,
+                quote=span.quote,
+                before=before,
+                after=after,
+            )
+        return self.by_key[key]
+
+    @property
+    def all(self) -> list[Cite]:
+        return list(self.by_key.values())
+
+
+@dataclass
+class SentenceView:
+    text: str
+    cites: list[Cite]
+    supported: bool | None
+    score: float | None
+    reasons: list[str]
+    cited_ids: list[str]
+
+
+@dataclass
+class QuoteView:
+    """A span shown inline (disagreements): outlet, quote and offsets."""
+
+    article_id: str
+    outlet: str
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass
+class DisagreementView:
+    kind: str
+    description: str
+    values: list[str]
+    quotes: list[QuoteView]
+
+
+@dataclass
+class RemovedView:
+    text: str
+    reason: str
+    score: float | None
+
+
+@dataclass
+class SourceView:
+    article_id: str
+    outlet: str
+    title: str
+    url: str | None
+    link: str | None  # url only when safe to link
+    published: str
+
+
+@dataclass
+class StoryView:
+    rank: int
+    title: str
+    headline: SentenceView | None
+    outlets: str
+    sentences: list[SentenceView]
+    removed: list[RemovedView]
+    disagreements: list[DisagreementView]
+    sources: list[SourceView]
+    notes: list[str]
+    error: str | None
+    meta: str
+    cites: list[Cite] = field(default_factory=list)
+
+
+def _claim_view(claim: Claim, articles: dict[str, Article], cites: Citations) -> SentenceView:
+    verdict = claim.verdict
+    spans = verdict.spans if verdict else []
+    return SentenceView(
+        text=one_line(claim.text),
+        cites=[cites.add(s, articles) for s in spans],
+        supported=verdict.supported if verdict else None,
+        score=verdict.score if verdict else None,
+        reasons=list(verdict.reasons) if verdict else [],
+        cited_ids=list(claim.cited),
+    )
+
+
+def _quote(span: Span, articles: dict[str, Article]) -> QuoteView:
+    article = articles.get(span.article_id)
+    outlet = article.outlet if article and article.outlet else span.article_id
+    return QuoteView(span.article_id, outlet, span.start, span.end, one_line(span.quote))
+
+
+def sources(articles: list[Article]) -> list[SourceView]:
+    return [
+        SourceView(
+            article_id=a.id,
+            outlet=a.outlet or a.id,
+            title=one_line(a.title),
+            url=a.url,
+            link=safe_url(a.url),
+            published=format_time(a.published),
+        )
+        for a in articles
+    ]
+
+
+def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
+    by_id = {a.id: a for a in story.articles}
+    first = len(cites.by_key)
+    headline = _claim_view(story.headline, by_id, cites) if story.headline else None
+    if headline and headline.text:
+        title = headline.text
+    else:
+        title = next(
+            (one_line(a.title) for a in story.articles if a.title.strip()), "Untitled story"
+        )
+    meta = [f"model {story.model}" if story.model else "", f"prompt {story.prompt_hash[:12]}"]
+    meta.append(usage_line(story.usage))
+    view = StoryView(
+        rank=rank,
+        title=title,
+        headline=headline,
+        outlets=outlets_line(story),
+        sentences=[_claim_view(c, by_id, cites) for c in story.sentences],
+        removed=[
+            RemovedView(
+                one_line(r.text), one_line(r.reason), r.verdict.score if r.verdict else None
+            )
+            for r in story.removed
+        ],
+        disagreements=[
+            DisagreementView(
+                d.kind, one_line(d.description), list(d.values), [_quote(s, by_id) for s in d.spans]
+            )
+            for d in story.disagreements
+        ],
+        sources=sources(story.articles),
+        notes=[one_line(n) for n in story.notes],
+        error=story.error,
+        meta=" · ".join(m for m in meta if m and m != "prompt "),
+    )
+    view.cites = cites.all[first:]
+    return view
+
+
+def digest_summary(digest: Digest) -> str:
+    parts = [
+        f"{len(digest.stories)} stor{'ies' if len(digest.stories) != 1 else 'y'}",
+        f"{digest.articles_read} articles read",
+    ]
+    if digest.problems:
+        parts.append(f"{len(digest.problems)} inputs skipped")
+    parts.append(usage_line(digest.usage))
+    if digest.elapsed_s:
+        parts.append(f"{digest.elapsed_s:.1f} s elapsed")
+    return " · ".join(parts)
+
+
+def report_claims(report: ValidationReport, cites: Citations) -> list[SentenceView]:
+    by_id = {a.id: a for a in report.articles}
+    return [_claim_view(c, by_id, cites) for c in report.claims]

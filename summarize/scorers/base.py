@@ -1,0 +1,128 @@
+"""The scorer protocol and registry: `--scorer NAME` picks one.
+
+A scorer gets the claim, the retriever's ranked candidates (best first, cited
+ones first) and the articles, chooses the supporting sentences among the
+candidates and returns a `Verdict` (spans, score in [0, 1], reasons). Keeping
+span choice inside the scorer lets a cross-encoder or an LLM judge pick its
+own evidence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from ..checks import STOPWORDS as _STOP
+from ..checks import Evidence, key_found, stem, tokens
+from ..models import Article, Sentence, Verdict
+from ..retrieve import Candidate
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    name: str
+    threshold: float  # score >= threshold means supported
+
+    def score(
+        self,
+        claim: str,
+        candidates: Sequence[Candidate],
+        articles: Sequence[Article],
+        sources: Evidence | None = None,
+    ) -> Verdict:
+        """Judge `claim` against `candidates`; `sources` is the reusable evidence
+        of all articles (debris excluded) when the caller has it."""
+        ...
+
+
+_REGISTRY: dict[str, Callable[..., Scorer]] = {}
+
+
+def register(name: str) -> Callable[[Callable[..., Scorer]], Callable[..., Scorer]]:
+    def wrap(factory: Callable[..., Scorer]) -> Callable[..., Scorer]:
+        _REGISTRY[name] = factory
+        return factory
+
+    return wrap
+
+
+def available() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def get_scorer(name: str = "rules", **options) -> Scorer:
+    """A scorer by name; unknown names raise ValueError listing the known ones."""
+    _load_builtin()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown scorer {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    return _REGISTRY[name](**options)
+
+
+def _load_builtin() -> None:
+    from . import rules  # noqa: F401  (registers "rules")
+
+    with contextlib.suppress(ImportError):
+        from . import learned  # noqa: F401  (registers "learned")
+
+
+def cover_keys(text: str) -> set[str]:
+    """What a support must cover: content-word stems and bare numbers."""
+    return {stem(t) for t in tokens(text) if t not in _STOP}
+
+
+def select_support(
+    claim: str, candidates: Sequence[Candidate], max_units: int = 3
+) -> list[Sentence]:
+    """The fewest source sentences among `candidates` that cover the claim.
+
+    Start from the best candidate, add the candidate (any article; on a tie,
+    one from an article already chosen) covering most still-uncovered words
+    while it adds at least one, then drop sentences
+    whose removal loses nothing. A fused claim thus cites each article it uses.
+    """
+    if not candidates:
+        return []
+    want = cover_keys(claim)
+
+    def covered(keys: set[str], prefixes: set[str]) -> set[str]:
+        return {k for k in want if key_found(k, keys, prefixes)}
+
+    def unit_cover(c: Candidate) -> set[str]:
+        keys = cover_keys(c.text)
+        return covered(keys, {k[:6] for k in keys if len(k) >= 6})
+
+    covers = [unit_cover(c) for c in candidates]
+    chosen = [0]
+    got = set(covers[0])
+    while len(chosen) < max_units:
+        # ties go to an article already cited (fewer sources, pronouns resolved nearby)
+        cited = {candidates[i].article_id for i in chosen}
+        gains = [
+            (len(cv - got), candidates[i].article_id in cited, -i)
+            for i, cv in enumerate(covers)
+            if i not in chosen
+        ]
+        if not gains:
+            break
+        gain, _, neg_i = max(gains)
+        if gain < 1:
+            break
+        chosen.append(-neg_i)
+        got |= covers[-neg_i]
+    sentences: list[Sentence] = []
+    for i in chosen:
+        sentences += [s for s in candidates[i].sentences if s not in sentences]
+    # minimality: drop a sentence when the rest cover as much
+    for s in sorted(sentences, key=lambda s: len(cover_keys(s.text) & want)):
+        rest = [t for t in sentences if t is not s]
+        if rest and _cover_of(rest, want) >= _cover_of(sentences, want):
+            sentences = rest
+    return sentences
+
+
+def _cover_of(sentences: Sequence[Sentence], want: set[str]) -> int:
+    keys = set().union(*(cover_keys(s.text) for s in sentences))
+    prefixes = {k[:6] for k in keys if len(k) >= 6}
+    return sum(key_found(k, keys, prefixes) for k in want)

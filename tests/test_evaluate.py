@@ -1,0 +1,60 @@
+"""evaluate on a handful of factuality rows, plus the metric helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from summarize.evaluate import balanced_accuracy, best_threshold, evaluate_file, evaluate_rows
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "factuality"
+
+
+def test_balanced_accuracy_and_best_threshold():
+    assert balanced_accuracy([1, 1, 0, 0], [True, False, False, False]) == pytest.approx(0.75)
+    ba, t = best_threshold([1, 1, 0, 0], [0.9, 0.8, 0.3, 0.85])
+    assert ba == pytest.approx(0.75) and t in (0.8, 0.9)
+
+
+def test_bad_rows_are_skipped_not_fatal():
+    problems: list[str] = []
+    rows = [
+        {"id": "x", "sources": [], "summary": "Something happened."},
+        {"id": "y", "sources": ["The dam burst on Monday, flooding 40 homes."], "summary": " "},
+        {
+            "id": "z",
+            "sources": ["The dam burst on Monday, flooding 40 homes."],
+            "summary": "The dam burst on Monday and flooded 40 homes.",
+            "label": 1,
+        },
+        {
+            "id": "w",
+            "sources": ["The dam burst on Monday, flooding 40 homes."],
+            "summary": "The dam burst on Friday and flooded 400 homes in Lyon.",
+            "label": 0,
+        },
+    ]
+    out = evaluate_rows(rows, progress=False, problems=problems)
+    assert [r["id"] for r in out] == ["z", "w"]
+    assert len(problems) == 2 and "x" in problems[0]
+    assert out[0]["supported"] and not out[1]["supported"]
+    assert out[0]["score"] > out[1]["score"]
+
+
+def test_evaluate_file_on_factuality_rows(tmp_path):
+    path = DATA / "xsumfaith-val.jsonl"
+    if not path.exists():
+        pytest.skip("factuality data not available (../shared/data/factuality)")
+    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
+    rows = [r for r in rows if r["label"] == 1][:3] + [r for r in rows if r["label"] == 0][:3]
+    src = tmp_path / "rows.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    m = evaluate_file(src, out, progress=False)
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [w["id"] for w in written] == [r["id"] for r in rows]
+    assert all(0.0 <= w["score"] <= 1.0 and isinstance(w["supported"], bool) for w in written)
+    assert m["labelled"] == 6 and 0.0 <= m["balanced_accuracy"] <= 1.0
+    assert m["best_threshold_balanced_accuracy"] >= m["balanced_accuracy"]
