@@ -58,9 +58,13 @@ PUBLISHED: dict[str, dict[str, tuple[float, str]]] = {}
 PUBLISHED_SOURCES: dict[str, str] = {}
 # Published *averages* over other benchmarks: context only, different data and splits.
 PUBLISHED_AVERAGES = [
-    ("SummaC-Conv", "SummaC benchmark (CoGenSumm, XSumFaith, Polytope, FactCC, SummEval, FRANK; "
-     "test cuts), mean balanced accuracy", 74.4,
-     "Laban et al., SummaC, TACL 2022 (arXiv:2111.09525), abstract"),
+    (
+        "SummaC-Conv",
+        "SummaC benchmark (CoGenSumm, XSumFaith, Polytope, FactCC, SummEval, FRANK; "
+        "test cuts), mean balanced accuracy",
+        74.4,
+        "Laban et al., SummaC, TACL 2022 (arXiv:2111.09525), abstract",
+    ),
     ("MiniCheck-FT5 (770M)", "LLM-AggreFact, mean balanced accuracy", 74.7, "MINICHECK"),
     ("MiniCheck-RoBERTa-L (355M)", "LLM-AggreFact, mean balanced accuracy", 72.7, "MINICHECK"),
     ("MiniCheck-DeBERTa-L (435M)", "LLM-AggreFact, mean balanced accuracy", 72.6, "MINICHECK"),
@@ -69,9 +73,11 @@ PUBLISHED_AVERAGES = [
     ("QAFactEval", "LLM-AggreFact, mean balanced accuracy", 66.5, "MINICHECK"),
     ("SummaC-Conv", "LLM-AggreFact, mean balanced accuracy", 62.1, "MINICHECK"),
 ]
-MINICHECK = ("Tang, Laban & Durrett, MiniCheck, EMNLP 2024 (arXiv:2404.10774), LLM-AggreFact results "
-             "table; transcribed second-hand (a public survey note citing the paper), not checked "
-             "against the PDF here")
+MINICHECK = (
+    "Tang, Laban & Durrett, MiniCheck, EMNLP 2024 (arXiv:2404.10774), LLM-AggreFact results "
+    "table; transcribed second-hand (a public survey note citing the paper), not checked "
+    "against the PDF here"
+)
 
 
 # ------------------------------------------------------------------ metrics
@@ -121,8 +127,12 @@ def extract(rows: list[dict], log=print) -> list[dict]:
         for s in sents:
             cands = retriever.candidates(s, k=validator.k)
             x, _, _ = featurize(s, cands, evidence)
-            items.append({"x": x, "chunks": [chunk_text(c) for c in premise_chunks(cands)], "text": s})
-        out.append({"id": row["id"], "dataset": row["_file"], "label": int(row["label"]), "sents": items})
+            items.append(
+                {"x": x, "chunks": [chunk_text(c) for c in premise_chunks(cands)], "text": s}
+            )
+        out.append(
+            {"id": row["id"], "dataset": row["_file"], "label": int(row["label"]), "sents": items}
+        )
         if (n + 1) % 100 == 0:
             log(f"  {n + 1}/{len(rows)} rows, {time.time() - t0:.0f}s")
     return out
@@ -164,7 +174,7 @@ def add_logits(data: dict[str, list[dict]]) -> None:
                 s["align"] = alignment(s["text"], s["chunks"])
 
 
-# ------------------------------------------------------------------ scorers as functions of features
+# ------------------------------------------------------------------ scorers on cached features
 
 
 def feature_dict(s: dict) -> dict:
@@ -246,10 +256,14 @@ def fit_calibration(rows: list[dict], names: list[str], C: float = 1.0) -> dict:
 def calibrated(model: dict):
     mean, scale, coef = np.array(model["mean"]), np.array(model["scale"]), np.array(model["coef"])
 
+    from summarize.scorers.learned import vetoed
+
     def score(s: dict) -> float:
         f = feature_dict(s)
-        z = ((np.array([f[n] for n in model["features"]]) - mean) / scale) @ coef + model["intercept"]
-        return float(1 / (1 + np.exp(-z)))
+        z = ((np.array([f[n] for n in model["features"]]) - mean) / scale) @ coef + model[
+            "intercept"
+        ]
+        return vetoed(f, float(1 / (1 + np.exp(-z))))
 
     return score
 
@@ -271,13 +285,18 @@ def accuracy_table(data: dict[str, list[dict]]) -> dict:
         others = [r for d, rs in cal.items() if d != ds for r in rs]
         res = {"rows": len(rows), "supported": int(y.sum())}
         # overlap baseline
-        groups = [(np.array([r["label"] for r in rs]), summary_scores(rs, lambda s: s["x"][cov]))
-                  for d, rs in cal.items() if d != ds]
+        groups = [
+            (np.array([r["label"] for r in rs]), summary_scores(rs, lambda s: s["x"][cov]))
+            for d, rs in cal.items()
+            if d != ds
+        ]
         t = best_threshold(groups)
         res["overlap"] = balanced_accuracy(y, summary_scores(rows, lambda s: s["x"][cov]) >= t)
         # rules, leave-one-dataset-out coefficients
         sc, how = rules_model(ds)
-        res["rules"] = balanced_accuracy(y, summary_scores(rows, lambda s: sc.probability(s["x"])) >= sc.threshold)
+        res["rules"] = balanced_accuracy(
+            y, summary_scores(rows, lambda s, sc=sc: sc.probability(s["x"])) >= sc.threshold
+        )
         res["rules_fit"] = how
         # learned: calibration layer without this dataset
         model = fit_calibration(others, names)
@@ -285,21 +304,31 @@ def accuracy_table(data: dict[str, list[dict]]) -> dict:
         res["learned"] = balanced_accuracy(y, pred)
         # the product's promise: of the summaries marked supported, the share really supported
         res["learned_precision_supported"] = float(y[pred].mean()) if pred.any() else float("nan")
-        rpred = summary_scores(rows, lambda s: sc.probability(s["x"])) >= sc.threshold
+        rpred = summary_scores(rows, lambda s, sc=sc: sc.probability(s["x"])) >= sc.threshold
         res["rules_precision_supported"] = float(y[rpred].mean()) if rpred.any() else float("nan")
         res["base_rate_supported"] = float(y.mean())
         # cross-encoder alone, threshold from other datasets' calibration rows
-        groups = [(np.array([r["label"] for r in rs]), summary_scores(rs, lambda s: s["logit"]))
-                  for d, rs in cal.items() if d != ds]
+        groups = [
+            (np.array([r["label"] for r in rs]), summary_scores(rs, lambda s: s["logit"]))
+            for d, rs in cal.items()
+            if d != ds
+        ]
         t = best_threshold(groups)
-        res["cross_encoder_only"] = balanced_accuracy(y, summary_scores(rows, lambda s: s["logit"]) >= t)
+        res["cross_encoder_only"] = balanced_accuracy(
+            y, summary_scores(rows, lambda s: s["logit"]) >= t
+        )
         # same-dataset calibration (disjoint documents)
         if ds in cal and ds not in HELD_OUT and len({r["label"] for r in cal[ds]}) == 2:
             own = fit_calibration(cal[ds], names, C=0.3)
             res["learned_same_dataset_calibration"] = balanced_accuracy(
-                y, summary_scores(rows, calibrated(own)) >= 0.5)
+                y, summary_scores(rows, calibrated(own)) >= 0.5
+            )
         out[ds] = res
-        print(ds, {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()}, flush=True)
+        print(
+            ds,
+            {k: (round(v, 3) if isinstance(v, float) else v) for k, v in res.items()},
+            flush=True,
+        )
     return out
 
 
@@ -339,12 +368,16 @@ for src, sent in work:
     arts = [Article(id=f"doc{{i+1}}", text=x) for i, x in enumerate(src)]
     ret, ev = v.index(arts)
     prep.append((sent, ret.candidates(sent, k=v.k), arts, ev))
+if {scorer!r} == "learned":
+    learned._STATE_CACHE.clear()  # no head start from the end-to-end pass
 t = time.perf_counter()
 for sent, c, arts, ev in prep:
     v.scorer.score(sent, c, arts, ev)
 alone = len(prep) / (time.perf_counter() - t)
-print(json.dumps({{"load_s": load_s, "sentences_per_s_end_to_end": e2e,
-    "sentences_per_s_scorer": alone, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+import os
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"load_s": load_s, "loadavg_1min": os.getloadavg()[0],
+    "sentences_per_s_end_to_end": e2e, "sentences_per_s_scorer": alone, "peak_rss_mb": rss,
     "sentences": len(work)}}))
 """
 
@@ -362,12 +395,28 @@ def speed(scorer: str, n: int) -> dict:
 
 def markdown(acc: dict, speeds: dict, size_mb: float) -> str:
     cols = ["overlap", "rules", "cross_encoder_only", "learned", "learned_same_dataset_calibration"]
-    head = ["dataset (report rows, supported)", "overlap baseline", "rules", "cross-encoder alone",
-            "**learned**", "learned, same-dataset calibration", "target"]
-    targets = {"xsumfaith": 70, "frank": 83, "polytope": 65, "cliff": 72, "summedits": 75, "qags": 80}
+    head = [
+        "dataset (report rows, supported)",
+        "overlap baseline",
+        "rules",
+        "cross-encoder alone",
+        "**learned**",
+        "learned, same-dataset calibration",
+        "target",
+    ]
+    targets = {
+        "xsumfaith": 70,
+        "frank": 83,
+        "polytope": 65,
+        "cliff": 72,
+        "summedits": 75,
+        "qags": 80,
+    }
     pub_names = sorted({m for v in PUBLISHED.values() for m in v})
-    lines = ["| " + " | ".join(head + [f"{m} (published, different split)" for m in pub_names]) + " |",
-             "|" + "---|" * (len(head) + len(pub_names))]
+    lines = [
+        "| " + " | ".join(head + [f"{m} (published, different split)" for m in pub_names]) + " |",
+        "|" + "---|" * (len(head) + len(pub_names)),
+    ]
     for ds, r in acc.items():
         cells = [f"{ds} ({r['rows']}, {r['supported']})"]
         cells += [f"{100 * r[c]:.1f}" if c in r else "–" for c in cols]
@@ -378,28 +427,53 @@ def markdown(acc: dict, speeds: dict, size_mb: float) -> str:
             cells.append(f"{v[0]:.1f} [{v[1]}]" if v else "–")
         lines.append("| " + " | ".join(cells) + " |")
     mean = {c: np.mean([r[c] for r in acc.values() if c in r]) for c in cols[:4]}
-    lines.append("| mean | " + " | ".join(f"{100 * mean[c]:.1f}" for c in cols[:4]) + " | | |"
-                 + " |" * len(pub_names))
-    lines += ["", "Precision of \"supported\" (share of summaries marked supported that are supported; "
-              "threshold as above):", "", "| dataset | base rate | rules | learned |", "|---|---|---|---|"]
+    lines.append(
+        "| mean | "
+        + " | ".join(f"{100 * mean[c]:.1f}" for c in cols[:4])
+        + " | | |"
+        + " |" * len(pub_names)
+    )
+    lines += [
+        "",
+        'Precision of "supported" (share of summaries marked supported that are supported; '
+        "threshold as above):",
+        "",
+        "| dataset | base rate | rules | learned |",
+        "|---|---|---|---|",
+    ]
     for ds, r in acc.items():
-        lines.append(f"| {ds} | {100 * r['base_rate_supported']:.1f} | {100 * r['rules_precision_supported']:.1f} "
-                     f"| {100 * r['learned_precision_supported']:.1f} |")
+        lines.append(
+            f"| {ds} | {100 * r['base_rate_supported']:.1f} "
+            f"| {100 * r['rules_precision_supported']:.1f} "
+            f"| {100 * r['learned_precision_supported']:.1f} |"
+        )
     lines.append("")
-    lines.append("| scorer | sentences/s (Validator.check, indexing included) | sentences/s (scorer alone) "
-                 "| load s | peak RSS MB | model MB |")
+    lines.append(
+        "| scorer | sentences/s (Validator.check, indexing included) | sentences/s (scorer alone) "
+        "| load s | peak RSS MB | model MB |"
+    )
     lines.append("|---|---|---|---|---|---|")
     for name, s in speeds.items():
         if "error" in s:
             lines.append(f"| {name} | error | | | | |")
             continue
-        lines.append(f"| {name} | {s['sentences_per_s_end_to_end']:.1f} | {s['sentences_per_s_scorer']:.1f} "
-                     f"| {s['load_s']:.1f} | {s['peak_rss_mb']:.0f} | {size_mb if name == 'learned' else 0:.1f} |")
-    lines += ["", "Published figures (different data and splits: context, not a like-for-like comparison):", "",
-              "| checker | benchmark | balanced accuracy | source |", "|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {s['sentences_per_s_end_to_end']:.1f} | {s['sentences_per_s_scorer']:.1f} "
+            f"| {s['load_s']:.1f} | {s['peak_rss_mb']:.0f} "
+            f"| {size_mb if name == 'learned' else 0:.1f} |"
+        )
+    lines += [
+        "",
+        "Published figures (different data and splits: context, not a like-for-like comparison):",
+        "",
+        "| checker | benchmark | balanced accuracy | source |",
+        "|---|---|---|---|",
+    ]
     for name, bench, value, src in PUBLISHED_AVERAGES:
-        lines.append(f"| {name} | {bench} | {value:.1f} (published, different split) "
-                     f"| {MINICHECK if src == 'MINICHECK' else src} |")
+        lines.append(
+            f"| {name} | {bench} | {value:.1f} (published, different split) "
+            f"| {MINICHECK if src == 'MINICHECK' else src} |"
+        )
     return "\n".join(lines)
 
 
@@ -407,26 +481,59 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--speed-sentences", type=int, default=60)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="re-measure speed, keep the accuracy figures of the last run",
+    )
     args = ap.parse_args()
     from summarize.scorers.learned import model_dir
+
+    if args.speed_only:
+        prev = json.loads(RESULTS.read_text())
+        acc = prev["accuracy"]
+        speeds = {s: speed(s, args.speed_sentences) for s in ("rules", "learned")}
+        size = (model_dir() / "model.onnx").stat().st_size / 1e6
+        table = markdown(acc, speeds, size)
+        print(table)
+        prev.update({"speed": speeds, "markdown": table, "model_mb": round(size, 1)})
+        RESULTS.write_text(json.dumps(prev, indent=1) + "\n")
+        return
 
     data = load_features()
     add_logits(data)
     acc = accuracy_table(data)
-    speeds = {} if args.no_speed else {s: speed(s, args.speed_sentences) for s in ("rules", "learned")}
+    speeds = (
+        {} if args.no_speed else {s: speed(s, args.speed_sentences) for s in ("rules", "learned")}
+    )
     size = (model_dir() / "model.onnx").stat().st_size / 1e6
     table = markdown(acc, speeds, size)
     print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "metric": "balanced accuracy on the report part (see training/splits.py); summary = min over sentences",
-        "accuracy": acc, "speed": speeds, "model_mb": round(size, 1),
-        "published_averages": [
-            {"checker": n, "benchmark": b, "balanced_accuracy": v,
-             "source": MINICHECK if s == "MINICHECK" else s, "note": "published, different split"}
-            for n, b, v, s in PUBLISHED_AVERAGES],
-        "markdown": table,
-    }, indent=1) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "metric": "balanced accuracy on the report part (see training/splits.py); "
+                "summary = min over sentences",
+                "accuracy": acc,
+                "speed": speeds,
+                "model_mb": round(size, 1),
+                "published_averages": [
+                    {
+                        "checker": n,
+                        "benchmark": b,
+                        "balanced_accuracy": v,
+                        "source": MINICHECK if s == "MINICHECK" else s,
+                        "note": "published, different split",
+                    }
+                    for n, b, v, s in PUBLISHED_AVERAGES
+                ],
+                "markdown": table,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"wrote {RESULTS}")
 
 

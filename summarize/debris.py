@@ -30,6 +30,9 @@ a debris line never shares a sentence with content). A line is debris when:
    first line that ends in "." or is longer stops the list, so a marker in
    the middle of an article ("Recommended" between two paragraphs) takes only
    itself.
+8. Comments: a "Comments (3)" / "Reader comments" heading and the lines under it up
+   to the next blank line: readers' text, not the article's (and anyone's words,
+   an injected instruction among them).
 
 Conservative by design: a line that ends like a sentence is never taken by
 rule 7, and other rules need an exact furniture pattern. A bare dateline
@@ -114,6 +117,10 @@ _MARKERS = {
     "continue reading below",
     "scroll to continue",
 }
+
+# Rule 8: a reader-comments heading; the comments under it (up to a blank line) are not
+# the article's content, and their text is anyone's (an injected instruction, say).
+_COMMENTS = re.compile(r"^(reader |readers' )?comments?( \(\d+\))?$|^\d+ comments?$")
 
 # Rule 7: markers after which a list of headlines usually follows.
 _LIST_MARKERS = {
@@ -254,9 +261,16 @@ def find_debris(text: str) -> list[Range]:
     lines = _lines(text)
     flags = [False] * len(lines)
     seen: set[str] = set()
-    in_list = False
-    for i, (_, _, line) in enumerate(lines):
+    in_list = in_comments = False
+    for i, (start, _, line) in enumerate(lines):
         key = _key(line)
+        if in_comments and "\n\n" not in text[lines[i - 1][1] : start]:
+            flags[i] = True  # rule 8: reader comments run to the next blank line
+            continue
+        in_comments = bool(_COMMENTS.match(key))
+        if in_comments:
+            flags[i] = True
+            continue
         if in_list and _is_headline_like(line):
             flags[i] = True
             continue

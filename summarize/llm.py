@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import json_repair
 import openai
 from pydantic import BaseModel, ValidationError
 from tenacity import (
@@ -587,14 +588,19 @@ def first_json_object(text: str) -> Any:
 
 
 def parse_answer(content: str, schema: type[T], finish_reason: str = "") -> T:
-    """Validate the answer's first JSON object as `schema`."""
-    try:
-        data = first_json_object(content)
-    except ValueError:
-        if finish_reason == "length":
-            raise ValueError("the answer was cut off at max_tokens before its JSON ended") from None
-        raise
-    return schema.model_validate(data)
+    """Validate the answer's first JSON object as `schema`.
+
+    An answer cut off at max_tokens is closed by json_repair rather than searched for
+    an inner object: the complete items before the cut are kept (a small model often
+    loops inside its last field), and a nested object is never taken for the answer.
+    """
+    if finish_reason == "length":
+        start = content.find("{")
+        data = json_repair.loads(content[start:]) if start >= 0 else None
+        if not isinstance(data, dict) or not data:
+            raise ValueError("the answer was cut off at max_tokens before its JSON began")
+        return schema.model_validate(data)
+    return schema.model_validate(first_json_object(content))
 
 
 def describe_error(exc: BaseException, schema: type[BaseModel]) -> str:

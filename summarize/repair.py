@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .disagree import extract_values
 from .models import Article, Claim, ModelCall, RemovedSentence, Sentence, Verdict
+from .neutral import neutrality_problem
 from .prompt import build_repair_prompt
 from .segment import split_sentences
 
@@ -43,7 +44,10 @@ class RepairAnswer(BaseModel):
     text: str = ""
     cites: list[str] = Field(
         default_factory=list,
-        json_schema_extra={"items": {"type": "string", "pattern": "^[A-Z]{1,2}[0-9]{1,4}$"}},
+        json_schema_extra={
+            "items": {"type": "string", "pattern": "^[A-Z]{1,2}[0-9]{1,4}$"},
+            "maxItems": 4,  # a small model otherwise lists ids until it runs out of tokens
+        },
     )
 
     @field_validator("cites", mode="before")
@@ -82,12 +86,19 @@ def _reason(verdict: Verdict) -> str:
 
 
 def check_sentence(validator, text: str, articles: list[Article], cited: list[Sentence]) -> Verdict:
-    """The validator's verdict, overruled when a day, date or number is not in its own spans.
+    """The validator's verdict, overruled when a day, date or number is not in its own spans,
+    or when the sentence uses loaded wording without attributing it (neutral.py).
 
     Belt and braces: a sentence that says "Wednesday" must not stand on a span that
-    says "Thursday", whatever a scorer's overall similarity says.
+    says "Thursday", whatever a scorer's overall similarity says; and words being in a
+    source do not make an outlet's own opinion a neutral statement of fact.
     """
     verdict = validator.check(text, articles, cited=cited or None)
+    loaded = neutrality_problem(text, articles)
+    if loaded:
+        return verdict.model_copy(
+            update={"supported": False, "reasons": [f"not neutral: {loaded}", *verdict.reasons]}
+        )
     if not verdict.supported:
         return verdict
     support = {(v.kind, v.key) for s in verdict.spans for v in extract_values(s.quote)}

@@ -124,6 +124,10 @@ def _values(text: str) -> set[tuple[str, str]]:
 _INLINE_IDS = re.compile(r"\s*\[\s*(?:[A-Z]{1,2}\d{1,4}\s*[,;]?\s*)+\]", re.IGNORECASE)
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+MIN_WORDS = 3
+
+
 def clean_sentence(
     draft: DraftSentence, shown: dict[str, Sentence], all_ids: dict[str, Sentence]
 ) -> tuple[str, list[str], list[str]]:
@@ -252,6 +256,9 @@ def finalize(
         # one claim per sentence: a run-on answer must not pass on the strength of its start
         pieces += [(text[a:b], cites) for a, b in split_sentences(text)]
     for text, cites in pieces:
+        if len(_WORD.findall(text)) < MIN_WORDS:  # e.g. a looping list of ids: no claim to check
+            story.removed.append(RemovedSentence(text=text, reason="not a sentence: too few words"))
+            continue
         if is_repeat(text, seen):
             repeats += 1
             continue
@@ -286,6 +293,8 @@ def finalize(
     fixes = iter(repaired)
     for result in results:
         for outcome in next(fixes) if isinstance(result, Pending) else [result]:
+            if isinstance(result, Pending) and isinstance(outcome, Claim):
+                story.notes.append(f"repaired “{_short(result.text)}” → “{_short(outcome.text)}”")
             if isinstance(outcome, RemovedSentence):
                 story.removed.append(outcome)
             elif not is_repeat(outcome.text, [c.text for c in story.sentences]):

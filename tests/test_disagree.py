@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from summarize.disagree import extract_values, find_disagreements
-from summarize.ingest import article_from_text
+from pathlib import Path
+
+import pytest
+
+from summarize.disagree import MAX_REPORTED, extract_values, find_disagreements
+from summarize.ingest import article_from_text, load_articles
 from summarize.models import Article
 
 
@@ -107,3 +111,117 @@ def test_extract_values_kinds() -> None:
     assert ("day", "monday") in values and ("number", "3") in values
     assert ("place", "paris") in values and ("date", "may 4 2023") in values
     assert ("name", "anna berg") in values
+
+
+# --- the invented examples (examples/README.md): one event per group of files/records ---
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
+EVENTS = {
+    "flood": ["aldwen-courier-flood", "kessary-klaxon-dam-gates", "meridian-20261121-0412"],
+    "fares": [
+        "brennmouth-ledger-fare-vote",
+        "brennmouth-sentinel-fare-hike",
+        "brennmouth-evening-post-fares",
+    ],
+    "battery": ["gridline-vellmoor-sodium-cell", "meridian-20261120-1733"],
+}
+
+
+@pytest.fixture(scope="module")
+def events() -> dict[str, list[Article]]:
+    articles, _ = load_articles([EXAMPLES])
+    by_id = {a.id: a for a in articles}
+    return {event: [by_id[i] for i in ids] for event, ids in EVENTS.items()}
+
+
+def _values(found) -> set[tuple[str, frozenset[str]]]:
+    return {(d.kind, frozenset(d.values)) for d in found}
+
+
+def test_flood_story_reports_evacuated_count_and_gate_day(events) -> None:
+    found = find_disagreements(events["flood"])
+    assert _values(found) == {
+        ("number", frozenset({"1,200", "1,500"})),
+        ("day", frozenset({"Friday", "Saturday"})),
+    }
+    by_id = {a.id: a for a in events["flood"]}
+    for d in found:
+        for span in d.spans:
+            article = by_id[span.article_id]
+            assert article.text[span.start : span.end] == span.quote
+            assert not article.is_debris(span.start, span.end)
+    number = next(d for d in found if d.kind == "number")
+    assert "evacuated" in " ".join(s.quote for s in number.spans)
+    day = next(d for d in found if d.kind == "day")
+    assert all("gates" in s.quote for s in day.spans)  # the day the gates opened
+
+
+def test_fare_story_outlets_agree_on_every_figure(events) -> None:
+    # all three outlets give the same figures: "$84 monthly pass" vs "$18 million shortfall",
+    # "voted 9-4" vs "defeated 5-8", "Comments (3)" vs "60 residents" are different facts
+    assert find_disagreements(events["fares"]) == []
+
+
+def test_battery_story_reports_the_test_site(events) -> None:
+    found = find_disagreements(events["battery"])
+    assert _values(found) == {("place", frozenset({"Vellmoor", "Greyhithe"}))}
+    assert "Tarn Street laboratory in Vellmoor" in found[0].description
+    assert "partner facility in Greyhithe" in found[0].description
+
+
+def test_fragments_and_other_slots_are_not_compared() -> None:
+    assert _kinds(_pair("Comments (3)", "More than 60 residents submitted comments.")) == {}
+    assert (
+        _kinds(
+            _pair(
+                "The price of a monthly pass will rise from $84 to $96, the council said.",
+                "The council said the transit authority faces an $18 million shortfall.",
+            )
+        )
+        == {}
+    )
+    assert (
+        _kinds(
+            _pair(
+                "The council voted 9-4 on Friday to raise the fare.",
+                "Her motion to freeze the fare was defeated 5-8 in the council.",
+            )
+        )
+        == {}
+    )
+    assert (
+        _kinds(
+            _pair(
+                "The fares will bring in about $11 million a year for the transit authority.",
+                "The transit authority faces an $18 million shortfall, the fares report said.",
+            )
+        )
+        == {}
+    )
+
+
+def test_same_slot_differing_vote_tally_is_reported() -> None:
+    assert _kinds(
+        _pair(
+            "The council voted 9-4 on Friday to raise the fare.",
+            "On Friday the council voted 8-5 to raise the fare.",
+        )
+    ) == {"number": ["9-4", "8-5"]}
+
+
+def test_debris_lines_never_disagree() -> None:
+    text_a = (
+        "Police said 40 people were hurt in the fire.\nExplore\n300 people were hurt in a crash"
+    )
+    a = Article(id="a", text=text_a, outlet="A", debris=[(text_a.index("Explore"), len(text_a))])
+    b = Article(id="b", text="Police said 40 people were hurt in the fire.", outlet="B")
+    assert find_disagreements([a, b]) == []
+
+
+def test_number_of_reported_disagreements_is_capped() -> None:
+    things = ["coins", "lamps", "maps", "clocks", "ships", "flags", "bells"]
+    a = " ".join(f"The museum holds {10 + i} {t}." for i, t in enumerate(things))
+    b = " ".join(f"The museum holds {30 + i} {t}." for i, t in enumerate(things))
+    assert len(find_disagreements(_pair(a, b), max_reported=10)) == 7
+    assert len(find_disagreements(_pair(a, b))) == MAX_REPORTED < 7
+    assert len(find_disagreements(_pair(a, b), max_reported=3)) == 3

@@ -30,7 +30,8 @@ CASES = [
         [
             "Springfield's council approved a $9.5 million bike lane plan on Tuesday.",  # number
             "Springfield's council rejected a $4.5 million bike lane plan on Tuesday.",  # antonym
-            "Springfield's council did not approve a $4.5 million bike lane plan on Tuesday.",  # negation
+            # negation
+            "Springfield's council did not approve a $4.5 million bike lane plan on Tuesday.",
             "Shelbyville's council approved a $4.5 million bike lane plan on Tuesday.",  # entity
         ],
     ),
@@ -69,7 +70,9 @@ def test_model_ships_small_and_offline():
 def test_cross_encoder_runs_without_torch():
     import sys
 
-    z = cross_logits("The council approved the plan.", [ARTICLE.text, "Unrelated text about cooking."])
+    z = cross_logits(
+        "The council approved the plan.", [ARTICLE.text, "Unrelated text about cooking."]
+    )
     assert z.shape == (2,)
     assert "torch" not in sys.modules
 

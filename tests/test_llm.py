@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -17,7 +18,7 @@ from types import SimpleNamespace
 import httpx2
 import openai
 import pytest
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from summarize.llm import (
     ModelClient,
@@ -311,8 +312,16 @@ def test_retry_after_headers_are_honoured_and_capped(tmp_path: Path) -> None:
 def test_first_json_object_and_truncation() -> None:
     assert first_json_object('Sure! ```json\n{"a": {"b": 1}}\n``` done') == {"a": {"b": 1}}
     assert first_json_object('{broken {"ok": true}') == {"ok": True}
-    with pytest.raises(ValueError, match="cut off at max_tokens"):
+    # A cut-off answer is closed, not searched for an inner object: what was complete
+    # is kept, what is missing still fails validation.
+    with pytest.raises(ValidationError, match="capital"):
         parse_answer('{"country": "Fra', Capital, "length")
+    cut = parse_answer(
+        '{"country": "France", "capital": "Paris", "note": "Paris is Paris is', Capital, "length"
+    )
+    assert (cut.country, cut.capital) == ("France", "Paris")
+    with pytest.raises(ValueError, match="cut off at max_tokens"):
+        parse_answer("Let me think about this", Capital, "length")
     with pytest.raises(ValueError, match="no JSON object"):
         parse_answer("no json here", Capital)
 
@@ -404,7 +413,8 @@ def test_settings_precedence(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
 def test_settings_env_names_and_embedded_default(clean_env: pytest.MonkeyPatch) -> None:
     s = Settings()
     assert s.uses_embedded_model and s.model_name == LOCAL_MODEL_NAME
-    assert s.temperature == 0 and s.local_threads == 2 and s.local_ctx == 8192
+    assert s.temperature == 0 and s.local_ctx == 8192
+    assert s.local_threads == max(1, (os.cpu_count() or 2) // 2)  # a core left to the rest
     assert s.cache_dir == Path("~/.cache/summarize").expanduser()
     clean_env.setenv("OPENAI_BASE_URL", "http://openai-env/v1")
     clean_env.setenv("SUMMARIZE_BASE_URL", "http://summarize-env/v1")

@@ -48,7 +48,12 @@ def main() -> None:
         print(f"{ds:10s} calibration rows {len(rs):4d}  in-sample balanced accuracy {ba:.3f}")
     path = model_dir() / "calibration.json"
     path.write_text(json.dumps(out, indent=1) + "\n")
-    print("coefficients:", dict(zip(names, model["coef"], strict=True)), "intercept", model["intercept"])
+    print(
+        "coefficients:",
+        dict(zip(names, model["coef"], strict=True)),
+        "intercept",
+        model["intercept"],
+    )
     print(f"wrote {path} in {time.time() - t0:.0f}s")
 
 

@@ -52,27 +52,83 @@ from summarize.segment import split_sentences  # noqa: E402
 
 CLUSTERS = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 ANTONYMS = [
-    ("increase", "decrease"), ("increased", "decreased"), ("rise", "fall"), ("rose", "fell"),
-    ("risen", "fallen"), ("win", "lose"), ("won", "lost"), ("wins", "loses"),
-    ("accept", "reject"), ("accepted", "rejected"), ("allow", "ban"), ("allowed", "banned"),
-    ("support", "oppose"), ("supported", "opposed"), ("supports", "opposes"),
-    ("approve", "reject"), ("approved", "rejected"), ("higher", "lower"), ("more", "fewer"),
-    ("before", "after"), ("guilty", "innocent"), ("alive", "dead"), ("opened", "closed"),
-    ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("best", "worst"),
-    ("arrested", "released"), ("confirmed", "denied"), ("up", "down"), ("strong", "weak"),
-    ("early", "late"), ("young", "old"), ("agreed", "refused"), ("began", "ended"),
-    ("started", "stopped"), ("successful", "unsuccessful"), ("legal", "illegal"),
-    ("public", "private"), ("majority", "minority"), ("victory", "defeat"),
-    ("increase", "cut"), ("raise", "lower"), ("raised", "lowered"), ("expanded", "reduced"),
-    ("gained", "lost"), ("joined", "left"), ("hired", "fired"), ("praised", "criticized"),
-    ("praised", "criticised"), ("boost", "hurt"), ("above", "below"), ("north", "south"),
-    ("east", "west"), ("men", "women"), ("husband", "wife"), ("son", "daughter"),
-    ("home", "away"), ("positive", "negative"), ("easy", "difficult"), ("high", "low"),
+    ("increase", "decrease"),
+    ("increased", "decreased"),
+    ("rise", "fall"),
+    ("rose", "fell"),
+    ("risen", "fallen"),
+    ("win", "lose"),
+    ("won", "lost"),
+    ("wins", "loses"),
+    ("accept", "reject"),
+    ("accepted", "rejected"),
+    ("allow", "ban"),
+    ("allowed", "banned"),
+    ("support", "oppose"),
+    ("supported", "opposed"),
+    ("supports", "opposes"),
+    ("approve", "reject"),
+    ("approved", "rejected"),
+    ("higher", "lower"),
+    ("more", "fewer"),
+    ("before", "after"),
+    ("guilty", "innocent"),
+    ("alive", "dead"),
+    ("opened", "closed"),
+    ("first", "last"),
+    ("largest", "smallest"),
+    ("biggest", "smallest"),
+    ("best", "worst"),
+    ("arrested", "released"),
+    ("confirmed", "denied"),
+    ("up", "down"),
+    ("strong", "weak"),
+    ("early", "late"),
+    ("young", "old"),
+    ("agreed", "refused"),
+    ("began", "ended"),
+    ("started", "stopped"),
+    ("successful", "unsuccessful"),
+    ("legal", "illegal"),
+    ("public", "private"),
+    ("majority", "minority"),
+    ("victory", "defeat"),
+    ("increase", "cut"),
+    ("raise", "lower"),
+    ("raised", "lowered"),
+    ("expanded", "reduced"),
+    ("gained", "lost"),
+    ("joined", "left"),
+    ("hired", "fired"),
+    ("praised", "criticized"),
+    ("praised", "criticised"),
+    ("boost", "hurt"),
+    ("above", "below"),
+    ("north", "south"),
+    ("east", "west"),
+    ("men", "women"),
+    ("husband", "wife"),
+    ("son", "daughter"),
+    ("home", "away"),
+    ("positive", "negative"),
+    ("easy", "difficult"),
+    ("high", "low"),
 ]
 ANT = {}
 for a, b in ANTONYMS:
@@ -80,22 +136,68 @@ for a, b in ANTONYMS:
     ANT.setdefault(b, a)
 # meaning-preserving rewordings for faithful claims
 SYNONYMS = {
-    "said": "stated", "says": "states", "told": "told", "about": "around", "big": "large",
-    "large": "big", "buy": "purchase", "bought": "purchased", "people": "individuals",
-    "begin": "start", "began": "started", "children": "kids", "help": "assist",
-    "helped": "assisted", "show": "indicate", "shows": "indicates", "showed": "indicated",
-    "also": "additionally", "many": "numerous", "quickly": "rapidly", "nearly": "almost",
-    "almost": "nearly", "died": "passed away", "killed": "left dead", "car": "vehicle",
-    "police": "officers", "announced": "said", "plans": "intends", "planned": "intended",
-    "tried": "attempted", "try": "attempt", "needs": "requires", "need": "require",
-    "however": "but", "government": "administration", "attack": "assault",
+    "said": "stated",
+    "says": "states",
+    "told": "told",
+    "about": "around",
+    "big": "large",
+    "large": "big",
+    "buy": "purchase",
+    "bought": "purchased",
+    "people": "individuals",
+    "begin": "start",
+    "began": "started",
+    "children": "kids",
+    "help": "assist",
+    "helped": "assisted",
+    "show": "indicate",
+    "shows": "indicates",
+    "showed": "indicated",
+    "also": "additionally",
+    "many": "numerous",
+    "quickly": "rapidly",
+    "nearly": "almost",
+    "almost": "nearly",
+    "died": "passed away",
+    "killed": "left dead",
+    "car": "vehicle",
+    "police": "officers",
+    "announced": "said",
+    "plans": "intends",
+    "planned": "intended",
+    "tried": "attempted",
+    "try": "attempt",
+    "needs": "requires",
+    "need": "require",
+    "however": "but",
+    "government": "administration",
+    "attack": "assault",
 }
 AUX = re.compile(
     r"\b(is|was|are|were|will|has|have|had|can|could|would|should|does|did|do|may|must)\b(?! not)"
 )
-NEG = re.compile(r"\b(is|was|are|were|will|has|have|had|can|could|would|should|does|did|do)\s+not\b|\bn't\b|\bnever\b")
+NEG = re.compile(
+    r"\b(is|was|are|were|will|has|have|had|can|could|would|should|does|did|do)\s+not\b|\bn't\b|\bnever\b"
+)
 NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
-NUMWORDS = "two three four five six seven eight nine ten eleven twelve twenty hundred thousand million billion".split()
+NUMWORDS = [
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+]
 
 
 def sentences_of(text: str) -> list[str]:
@@ -123,7 +225,11 @@ def compress(s: str, rng: random.Random) -> str | None:
         if len(tail.split()) >= 6 and not re.match(r"(and|but|which|who|while|as|with)\b", tail):
             options.append(tail[0].upper() + tail[1:] + ".")
     # drop attribution: ", X said." / "X said that ..."
-    m = re.match(r"^(.{25,}?),?\s+(?:he|she|they|it|[A-Z][\w.' -]{1,40})\s+(said|says|added|told [\w ]+)\.?$", s.rstrip())
+    m = re.match(
+        r"^(.{25,}?),?\s+(?:he|she|they|it|[A-Z][\w.' -]{1,40})\s+"
+        r"(said|says|added|told [\w ]+)\.?$",
+        s.rstrip(),
+    )
     if m:
         options.append(m.group(1).strip(' ,"“”') + ".")
     m = re.match(r"^[A-Z][\w.' -]{1,40}\s+(?:said|says|told [\w ]+?) (?:that )?(.{25,})$", s)
@@ -199,14 +305,19 @@ def change_number(s: str, rng: random.Random) -> str | None:
         if 1900 <= v <= 2035 and "." not in raw:
             nv = v + rng.choice([-3, -2, -1, 1, 2, 3])
         else:
-            nv = rng.choice([v * rng.choice([2, 3, 10, 0.5]), v + rng.choice([1, 2, 5, 10, -1, -2])])
+            nv = rng.choice(
+                [v * rng.choice([2, 3, 10, 0.5]), v + rng.choice([1, 2, 5, 10, -1, -2])]
+            )
             if nv <= 0:
                 nv = v + 3
-        txt = f"{nv:,.0f}" if nv == int(nv) and "," in m.group(1) else (
-            str(int(nv)) if nv == int(nv) else f"{nv:.1f}")
+        txt = (
+            f"{nv:,.0f}"
+            if nv == int(nv) and "," in m.group(1)
+            else (str(int(nv)) if nv == int(nv) else f"{nv:.1f}")
+        )
         if txt == m.group(1):
             return None
-        return s[: m.start(1)] + txt + s[m.end(1):]
+        return s[: m.start(1)] + txt + s[m.end(1) :]
     words = s.split(" ")
     idx = [i for i, w in enumerate(words) if w.lower().strip(",.") in NUMWORDS[:11]]
     if idx:
@@ -234,16 +345,20 @@ def flip_negation(s: str, rng: random.Random) -> str | None:
         if t == "n't":
             return None
         if t == "never":
-            return s[: m.start()] + "once" + s[m.end():] if rng.random() < 0.3 else s[: m.start()] + "always" + s[m.end():]
-        return s[: m.start()] + m.group(1) + s[m.end():]
+            return (
+                s[: m.start()] + "once" + s[m.end() :]
+                if rng.random() < 0.3
+                else s[: m.start()] + "always" + s[m.end() :]
+            )
+        return s[: m.start()] + m.group(1) + s[m.end() :]
     auxs = list(AUX.finditer(s))
     if auxs:
         a = rng.choice(auxs)
-        return s[: a.end()] + " not" + s[a.end():]
+        return s[: a.end()] + " not" + s[a.end() :]
     # past tense verb -> "did not" + verb is hard without a lemmatizer: prefix a denial
     m = re.search(r"\b(\w+ed)\b", s)
     if m and len(m.group(1)) > 4:
-        return s[: m.start()] + "never " + s[m.start():]
+        return s[: m.start()] + "never " + s[m.start() :]
     return None
 
 
@@ -262,7 +377,8 @@ def antonym(s: str, rng: random.Random) -> str | None:
 
 
 EXTRA_TEMPLATES = [
-    "{s}, {x}.", "{s} {x}.",
+    "{s}, {x}.",
+    "{s} {x}.",
 ]
 
 
@@ -272,23 +388,40 @@ def extra_fact(s: str, other: list[str], pool: list[str], rng: random.Random) ->
     r = rng.random()
     if r < 0.45 and other:
         o = rng.choice(other)
-        m = re.search(r"\b(in|on|after|before|during|at|with|for|from|over|amid|because of)\s+[^,.;]{6,60}", o)
+        m = re.search(
+            r"\b(in|on|after|before|during|at|with|for|from|over|amid|because of)\s+[^,.;]{6,60}", o
+        )
         if m:
             return f"{base} {m.group(0).strip()}."
     if r < 0.75 and pool:
         e = rng.choice(pool)
-        tmpl = rng.choice([
-            "{b}, according to {e}.", "{b}, {e} said.", "{b} in {e}.", "{b} alongside {e}.",
-            "{b}, a move backed by {e}.", "{b} after talks with {e}.",
-        ])
+        tmpl = rng.choice(
+            [
+                "{b}, according to {e}.",
+                "{b}, {e} said.",
+                "{b} in {e}.",
+                "{b} alongside {e}.",
+                "{b}, a move backed by {e}.",
+                "{b} after talks with {e}.",
+            ]
+        )
         return tmpl.format(b=base, e=e)
     n = rng.randint(2, 90)
-    tmpl = rng.choice([
-        "{b} last year.", "{b} for the first time.", "{b}, the first such case in {n} years.",
-        "{b} on Tuesday.", "{b}, injuring {n} people.", "{b} in 20{y:02d}.",
-        "{b}, despite strong opposition.", "{b}, officials confirmed.", "{b} for a {n}th time.",
-        "Former {b0}", "{b}, which cost about ${n} million.",
-    ])
+    tmpl = rng.choice(
+        [
+            "{b} last year.",
+            "{b} for the first time.",
+            "{b}, the first such case in {n} years.",
+            "{b} on Tuesday.",
+            "{b}, injuring {n} people.",
+            "{b} in 20{y:02d}.",
+            "{b}, despite strong opposition.",
+            "{b}, officials confirmed.",
+            "{b} for a {n}th time.",
+            "Former {b0}",
+            "{b}, which cost about ${n} million.",
+        ]
+    )
     return tmpl.format(b=base, n=n, y=rng.randint(5, 24), b0=base[0].lower() + base[1:] + ".")
 
 
@@ -310,8 +443,19 @@ def perturb(s: str, kind: str, doc_pool: list[str], other: list[str], rng) -> st
     raise ValueError(kind)
 
 
-ERRORS = ["entity", "entity", "actors", "number", "date", "negation", "negation", "antonym",
-          "extra", "extra", "extra"]
+ERRORS = [
+    "entity",
+    "entity",
+    "actors",
+    "number",
+    "date",
+    "negation",
+    "negation",
+    "antonym",
+    "extra",
+    "extra",
+    "extra",
+]
 
 
 # ------------------------------------------------------------------ assembling
@@ -345,23 +489,35 @@ def synthetic(docs: list[list[str]], per_doc: int, rng: random.Random, global_po
                 w = reword(base, rng)
                 if w:
                     base, kind_pos = w, kind_pos + "+reword"
-            yield {"premise": premise_for(retriever, base), "claim": base, "label": 1,
-                   "kind": kind_pos}
+            yield {
+                "premise": premise_for(retriever, base),
+                "claim": base,
+                "label": 1,
+                "kind": kind_pos,
+            }
             # one or two errors of the sentence (on the compressed or the full form)
             for _ in range(2 if rng.random() < 0.35 else 1):
                 src = base if rng.random() < 0.6 else s
                 for kind in rng.sample(ERRORS, len(ERRORS)):
                     neg = perturb(src, kind, pool, all_sents, rng)
                     if neg and neg.strip() != src.strip():
-                        yield {"premise": premise_for(retriever, neg), "claim": neg, "label": 0,
-                               "kind": kind}
+                        yield {
+                            "premise": premise_for(retriever, neg),
+                            "claim": neg,
+                            "label": 0,
+                            "kind": kind,
+                        }
                         break
         # unrelated-but-topical: a sentence of another document sharing a name
         if rng.random() < 0.3:
             o = rng.choice(all_sents)
             if good_sentence(o) and o not in sents:
-                yield {"premise": premise_for(retriever, o), "claim": o, "label": 0,
-                       "kind": "other-doc"}
+                yield {
+                    "premise": premise_for(retriever, o),
+                    "claim": o,
+                    "label": 0,
+                    "kind": "other-doc",
+                }
 
 
 def labelled(rows_by_ds: dict[str, list[dict]]):
@@ -379,8 +535,12 @@ def labelled(rows_by_ds: dict[str, list[dict]]):
             arts = [Article(id=f"doc{i + 1}", text=t) for i, t in enumerate(srcs)]
             retriever = Retriever(arts, use_embeddings=False)
             for s in sents:
-                yield {"premise": premise_for(retriever, s), "claim": s, "label": int(row["label"]),
-                       "kind": f"labelled-{ds}"}
+                yield {
+                    "premise": premise_for(retriever, s),
+                    "claim": s,
+                    "label": int(row["label"]),
+                    "kind": f"labelled-{ds}",
+                }
 
 
 def main() -> None:
@@ -407,13 +567,17 @@ def main() -> None:
     global_pool = list(dict.fromkeys(e for d in docs + events for t in d for e in entities(t)))
     pairs = []
     pairs += list(synthetic(docs, args.per_doc, rng, global_pool))
-    print(f"synthetic from {len(docs)} train-part documents: {len(pairs)} ({time.time() - t0:.0f}s)",
-          flush=True)
+    print(
+        f"synthetic from {len(docs)} train-part documents: {len(pairs)} ({time.time() - t0:.0f}s)",
+        flush=True,
+    )
     n = len(pairs)
     for _ in range(2):  # AllSides excerpts are short: two passes, different claims
         pairs += list(synthetic(events, args.per_article, rng, global_pool))
-    print(f"synthetic from {len(events)} AllSides events: {len(pairs) - n} ({time.time() - t0:.0f}s)",
-          flush=True)
+    print(
+        f"synthetic from {len(events)} AllSides events: {len(pairs) - n} ({time.time() - t0:.0f}s)",
+        flush=True,
+    )
     lab = list(labelled(train))
     pairs += lab * args.labelled_repeat
     print(f"labelled train-part sentences: {len(lab)} x{args.labelled_repeat}", flush=True)

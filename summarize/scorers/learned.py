@@ -3,7 +3,10 @@
 The model is all-MiniLM-L6-v2 cut to its first 4 layers and fine-tuned as a
 cross-encoder on (claim, source passage) pairs (`training/`), exported to ONNX
 and quantised to int8; it ships in `summarize/data/learned/` and runs with
-onnxruntime + tokenizers only (no torch).
+onnxruntime + tokenizers only (no torch). Experimental: the shipped
+cross-encoder did not learn in its CPU budget (see the MODEL_CARD there); the
+calibration layer also uses token-alignment features from the packaged
+embedding model (how well each claim word piece finds a counterpart).
 
 For a claim the scorer
 
@@ -15,7 +18,9 @@ For a claim the scorer
 3. combines that logit with the rule findings (numbers, dates, entities,
    negation, antonyms, novel words) in a logistic layer fitted on held-back
    calibration rows (`training/calibrate.py`), so the output is a calibrated
-   probability; a misquotation vetoes support outright, as in `rules`;
+   probability; a number, date or name found in no source caps it at 0.05 and a
+   misquotation at 0.01 (vetoes: the calibration layer, fitted on a few hundred
+   rows, cannot be trusted to weigh them);
 4. cites, inside the deciding chunk, the fewest sentences that cover the claim.
 
 A summary's score is the minimum over its sentences (see `benchmarks/`).
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -146,9 +152,25 @@ def cross_logits(claim: str, premises: Sequence[str]) -> np.ndarray:
     return np.asarray(out, dtype=np.float32).reshape(len(premises))
 
 
+_STATE_CACHE: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+_STATE_CACHE_SIZE = 512  # source passages recur across the sentences of a summary
+
+
 def _token_states(texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
     """Per text: its word pieces (special tokens dropped) and their L2-normalised contextual
     vectors from the packaged MiniLM encoder (the retriever's model, already loaded)."""
+    todo = list(dict.fromkeys(t for t in texts if t not in _STATE_CACHE))
+    fresh = dict(zip(todo, _token_states_uncached(todo), strict=True)) if todo else {}
+    out = [fresh[t] if t in fresh else _STATE_CACHE[t] for t in texts]
+    for t in texts:  # least recently used goes first
+        _STATE_CACHE[t] = fresh.get(t) or _STATE_CACHE[t]
+        _STATE_CACHE.move_to_end(t)
+    while len(_STATE_CACHE) > _STATE_CACHE_SIZE:
+        _STATE_CACHE.popitem(last=False)
+    return out
+
+
+def _token_states_uncached(texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
     from ..embed import _load as embed_load
     from ..embed import _lock as embed_lock
 
@@ -220,12 +242,24 @@ def features(claim: str, candidates: Sequence[Candidate], sources: Evidence):
     from .rules import FEATURES
 
     chunks = premise_chunks(candidates)
-    logits = cross_logits(claim, [chunk_text(c) for c in chunks])
+    texts = [chunk_text(c) for c in chunks]
+    # the embedding model right after the retriever's use of it, then ours: less thread contention
+    align = alignment(claim, texts)
+    logits = cross_logits(claim, texts)
     x, support, findings = featurize(claim, candidates, sources)
     f = dict(zip(FEATURES, (float(v) for v in x), strict=True))
     f["logit"] = float(logits.max()) if len(logits) else -10.0
-    f.update(alignment(claim, [chunk_text(c) for c in chunks]))
+    f.update(align)
     return f, chunks, logits, findings, support
+
+
+# a number, date or name found in no source is never supported, whatever the other signals say
+VETO_FEATURES = ("number_error", "date_error", "entity_error")
+VETO_P = 0.05
+
+
+def vetoed(f: dict, p: float) -> float:
+    return min(p, VETO_P) if any(f.get(n, 0.0) > 0 for n in VETO_FEATURES) else p
 
 
 class LearnedScorer:
@@ -266,7 +300,7 @@ class LearnedScorer:
                 supported=False, score=0.0, reasons=["no usable source sentences"], scorer=self.name
             )
         f, chunks, logits, findings, _ = features(claim, candidates, sources)
-        p = self.probability(f)
+        p = vetoed(f, self.probability(f))
         if any(x.check == "quote" and x.severity == "error" for x in findings):
             p = min(p, 0.01)
         best = chunks[int(np.argmax(logits))] if chunks else []
