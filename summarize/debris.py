@@ -29,7 +29,8 @@ a debris line never shares a sentence with content). A line is debris when:
    words and not ending in a period (blank lines between them allowed). The
    first line that ends in "." or is longer stops the list, so a marker in
    the middle of an article ("Recommended" between two paragraphs) takes only
-   itself.
+   itself. A short line of menu items ("... Sign in | Subscribe") ending in such a
+   phrase is rule 1 too.
 8. Comments: a "Comments (3)" / "Reader comments" heading and the lines under it up
    to the next blank line: readers' text, not the article's (and anyone's words,
    an injected instruction among them).
@@ -241,7 +242,18 @@ def _line_is_debris(line: str) -> bool:
         or _is_section_label(line)
         or _CAPTION.search(line)
         or _BYLINE.match(line)
+        or _is_menu(line)
     )
+
+
+_MENU_SEPARATOR = re.compile(r"\s[|·•]\s")
+
+
+def _is_menu(line: str) -> bool:
+    """'Your local news, every morning. Sign in | Subscribe': a short line of menu items
+    split by '|', '·' or '•' that ends in a furniture phrase (rule 1, as a menu)."""
+    parts = _MENU_SEPARATOR.split(line)
+    return len(parts) >= 2 and len(line.split()) <= 15 and _key(parts[-1]) in _MARKERS
 
 
 def _lines(text: str) -> list[tuple[int, int, str]]:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from summarize.cluster import cluster_articles
 from summarize.feeds import collect_articles
-from summarize.models import Article, Digest, InputProblem, Story, Usage
+from summarize.models import Article, Digest, Story, Usage
 from summarize.story import summarize_story
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -195,15 +195,11 @@ def build_digest(
             progress=hook,
         )
         window = select_window(articles, date, since, now)
+        notes = []
         if window.undated:
-            problems.append(
-                InputProblem(
-                    path="date window",
-                    problem=f"{window.undated} undated article(s) (no publication date): kept",
-                )
-            )
+            notes.append(f"{window.undated} undated article(s) (no publication date): kept")
         if window.label and not window.articles:
-            problems.append(InputProblem(path="date window", problem=f"no articles {window.label}"))
+            notes.append(f"no articles {window.label}")
 
         clustering = bars.add_task("clustering", total=len(window.articles))
         clusters = cluster_articles(window.articles, threshold=threshold)
@@ -225,6 +221,7 @@ def build_digest(
         date=window.label,
         stories=stories,
         problems=problems,
+        notes=notes,
         articles_read=len(window.articles),
         usage=_sum_usage(stories),
         elapsed_s=round(time.perf_counter() - started, 3),

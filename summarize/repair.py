@@ -157,6 +157,7 @@ def repair_round(
             continue
         cites = [i for i in answer.cites if i in shown]
         outcomes: list[Claim | RemovedSentence] = []
+        failed: list[tuple[str, Verdict]] = []
         for a, b in split_sentences(fixed):  # one claim per sentence, as in the draft
             piece = fixed[a:b]
             verdict = check_sentence(validator, piece, articles, [shown[i] for i in cites])
@@ -164,14 +165,12 @@ def repair_round(
                 cited = ids_for_spans(verdict, shown) or cites
                 outcomes.append(Claim(text=piece, cited=cited, verdict=verdict))
             else:
-                outcomes.append(
-                    RemovedSentence(
-                        text=item.text,
-                        reason=f"{why}; its repair “{piece}” was still unsupported "
-                        f"({_reason(verdict)})",
-                        verdict=verdict,
-                    )
-                )
+                failed.append((piece, verdict))
+        if failed:  # one entry per original sentence, however many pieces its repair had
+            piece, verdict = failed[0]
+            more = f" (and {len(failed) - 1} more unsupported piece(s))" if len(failed) > 1 else ""
+            reason = f"{why}; its repair “{piece}” was still unsupported ({_reason(verdict)}){more}"
+            outcomes.append(RemovedSentence(text=item.text, reason=reason, verdict=verdict))
         results.append(outcomes)
     return results, calls, failures
 

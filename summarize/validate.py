@@ -16,6 +16,7 @@ from .checks import Evidence, sources_evidence
 from .models import Article, Claim, Sentence, ValidationReport, Verdict
 from .retrieve import Retriever
 from .scorers import Scorer, get_scorer
+from .scorers.base import cover_keys
 from .segment import split_sentences
 
 
@@ -69,6 +70,13 @@ class Validator:
         """Verdict for one claim: the cited sentences are tried first, then all sources."""
         if not text.strip():
             raise ValueError("cannot validate an empty sentence")
+        if not cover_keys(text):  # "It is also": nothing a source could support
+            return Verdict(
+                supported=False,
+                score=0.0,
+                reasons=["no content words: the sentence states nothing to check"],
+                scorer=self.scorer.name,
+            )
         retriever, sources = self.index(articles)
         if cited:
             usable = [s for s in cited if s.id in retriever.by_id]

@@ -267,3 +267,16 @@ def test_empty_and_plain_texts():
     assert find_debris("") == []
     assert find_debris("\n\n  \n") == []
     assert find_debris(BODY) == []
+
+
+def test_menu_line_ending_in_furniture_is_debris() -> None:
+    text = (
+        "Subscribe for the latest updates\n"
+        "Your local news, every morning. Sign in | Subscribe\n"
+        "The council met on Friday. Members voted 9-4 | a clear majority.\n"
+    )
+    ranges = find_debris(text)
+    menu = text.index("Your local news")
+    assert any(s <= menu < e for s, e in ranges)
+    body = text.index("The council met")
+    assert not any(s <= body < e for s, e in ranges)

@@ -196,3 +196,10 @@ def test_faithful_paraphrase_scores_clearly_high(validator, ingested):
         "According to Nikkei Asia, the planned office should open in Tokyo next year.", ingested
     )
     assert v.score >= 0.7
+
+
+def test_sentence_without_content_words_is_not_supported() -> None:
+    article = Article(id="a", text="It is also true that the dam opened on Friday.")
+    verdict = Validator().check("It is also", [article])
+    assert not verdict.supported and verdict.score == 0.0 and not verdict.spans
+    assert "no content words" in verdict.reasons[0]

@@ -58,7 +58,14 @@ def csp_for(script: str) -> str:
 def to_html(obj: Story | Digest | ValidationReport) -> str:
     """One self-contained HTML page for a Story, Digest or ValidationReport."""
     cites = Citations()
-    ctx: dict = {"stories": [], "claims": None, "sources": [], "problems": [], "summary": ""}
+    ctx: dict = {
+        "stories": [],
+        "claims": None,
+        "sources": [],
+        "problems": [],
+        "notes": [],
+        "summary": "",
+    }
     if isinstance(obj, ValidationReport):
         claims = report_claims(obj, cites)
         ok = sum(1 for c in claims if c.supported)
@@ -75,7 +82,13 @@ def to_html(obj: Story | Digest | ValidationReport) -> str:
     elif isinstance(obj, Digest):
         title = obj.title + (f" — {obj.date}" if obj.date else "")
         views = [story_view(s, cites, rank) for rank, s in enumerate(obj.stories, 1)]
-        ctx.update(title=title, summary=digest_summary(obj), stories=views, problems=obj.problems)
+        ctx.update(
+            title=title,
+            summary=digest_summary(obj),
+            stories=views,
+            problems=obj.problems,
+            notes=obj.notes,
+        )
     else:
         raise TypeError(f"cannot render {type(obj).__name__} as HTML")
     script = _asset("page.js")

@@ -150,6 +150,7 @@ def to_markdown(obj: Story | Digest | ValidationReport) -> str:
     elif isinstance(obj, Digest):
         title = esc(obj.title) + (f" — {esc(obj.date)}" if obj.date else "")
         lines = [f"# {title}", "", esc(digest_summary(obj)), ""]
+        lines += [f"- {esc(n)}" for n in obj.notes] + ([""] if obj.notes else [])
         cites = Citations()
         for rank, story in enumerate(obj.stories, 1):
             lines += _story(story_view(story, cites, rank), level=2)

@@ -105,6 +105,8 @@ def to_terminal(obj: Story | Digest | ValidationReport, console: Console | None 
         title = obj.title + (f" — {obj.date}" if obj.date else "")
         console.rule(Text(title, style="bold"))
         console.print(Text(digest_summary(obj), style="dim"))
+        for note in obj.notes:
+            console.print(Text(note, style="dim"))
         for rank, story in enumerate(obj.stories, 1):
             console.print()
             _story(console, story_view(story, cites, rank), numbered=True)
