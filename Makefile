@@ -16,7 +16,9 @@ install: $(STAMP)
 
 # Debian's Chromium for the browser test (Playwright never downloads its own browser here).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: 'sudo apt-get install chromium' to run the browser test"; fi; }
 
 demo: $(STAMP)
 	$(BIN)/summarize digest examples/articles --out digest

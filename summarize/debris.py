@@ -34,6 +34,8 @@ a debris line never shares a sentence with content). A line is debris when:
 8. Comments: a "Comments (3)" / "Reader comments" heading and the lines under it up
    to the next blank line: readers' text, not the article's (and anyone's words,
    an injected instruction among them).
+9. Page header: when the title is known from metadata and its headline line comes
+   within the first 9 lines, the lines above it (banner, masthead slogan, menu).
 
 Conservative by design: a line that ends like a sentence is never taken by
 rule 7, and other rules need an exact furniture pattern. A bare dateline
@@ -268,10 +270,17 @@ def _lines(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def find_debris(text: str) -> list[Range]:
-    """Sorted, merged `[start, end)` ranges of page debris in `text` (nothing removed)."""
+def find_debris(text: str, title: str = "") -> list[Range]:
+    """Sorted, merged `[start, end)` ranges of page debris in `text` (nothing removed).
+
+    With the article's `title` known (from metadata), the page header above its own
+    headline line (banner, masthead slogan, menu) is debris too: rule 9.
+    """
     lines = _lines(text)
     flags = [False] * len(lines)
+    head = _header_lines(lines, title)
+    for i in range(head):
+        flags[i] = True
     seen: set[str] = set()
     in_list = in_comments = False
     for i, (start, _, line) in enumerate(lines):
@@ -293,6 +302,17 @@ def find_debris(text: str) -> list[Range]:
         if key in _LIST_MARKERS or _LIST_PREFIX.match(key):
             in_list = True
     return _merge(text, [(s, e) for (s, e, _), flag in zip(lines, flags, strict=True) if flag])
+
+
+def _header_lines(lines: list[tuple[int, int, str]], title: str) -> int:
+    """How many lines precede the headline line, when it comes early (≤ 8 lines in)."""
+    key = _key(title)
+    if not key:
+        return 0
+    for i, (_, _, line) in enumerate(lines[:9]):
+        if _key(line) == key:
+            return i
+    return 0
 
 
 def _merge(text: str, ranges: list[Range]) -> list[Range]:

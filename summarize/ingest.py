@@ -95,7 +95,7 @@ def article_from_text(
     text = normalise_text(text)
     if not text.strip():
         raise InputError(where, "no article text (empty or whitespace only)")
-    debris = find_debris(text)
+    debris = find_debris(text, title)
     if not _has_content(text, debris):
         raise InputError(where, "article is all page debris (banners, links, captions), no text")
     if not title:

@@ -124,6 +124,15 @@ def _values(text: str) -> set[tuple[str, str]]:
 _INLINE_IDS = re.compile(r"\s*\[\s*(?:[A-Z]{1,2}\d{1,4}\s*[,;]?\s*)+\]", re.IGNORECASE)
 
 
+# SmolLM2-135M's useful sentences come first; after that it loops until the cap. A cut-off
+# answer keeps its complete sentences (json_repair), so a lower cap only saves time.
+EMBEDDED_DRAFT_MAX_TOKENS = 400
+
+
+def _embedded(client) -> bool:
+    return bool(getattr(getattr(client, "settings", None), "uses_embedded_model", False))
+
+
 _WORD = re.compile(r"[^\W\d_]{2,}")
 MIN_WORDS = 3
 
@@ -224,7 +233,10 @@ def summarize_story(
 
     try:
         draft, call = client.structured(
-            prompt.messages, draft_schema(list(prompt.shown), max_sentences), purpose="story"
+            prompt.messages,
+            draft_schema(list(prompt.shown), max_sentences),
+            purpose="story",
+            max_tokens=EMBEDDED_DRAFT_MAX_TOKENS if _embedded(client) else None,
         )
     except ModelError as exc:
         if getattr(exc, "call", None) is not None:

@@ -280,3 +280,19 @@ def test_menu_line_ending_in_furniture_is_debris() -> None:
     assert any(s <= menu < e for s, e in ranges)
     body = text.index("The council met")
     assert not any(s <= body < e for s, e in ranges)
+
+
+def test_page_header_above_the_known_headline_is_debris() -> None:
+    text = (
+        "Subscribe for the latest updates\n"
+        "The Sentinel - standing up for Brennmouth taxpayers\n"
+        "CITY\n"
+        "Council approves fare rise\n"
+        "The council approved the fare rise on Friday.\n"
+    )
+    ranges = find_debris(text, title="Council approves fare rise")
+    slogan = text.index("The Sentinel")
+    headline = text.index("Council approves")
+    assert any(s <= slogan < e for s, e in ranges)
+    assert not any(s <= headline < e for s, e in ranges)
+    assert not any(s <= slogan < e for s, e in find_debris(text))  # no title, no rule 9
