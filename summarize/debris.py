@@ -52,79 +52,6 @@ from .models import Range
 
 _WS = re.compile(r"\s+")
 
-# Rule 1: whole-line furniture phrases (compared lower-cased, trailing ":" / "»" dropped).
-_MARKERS = {
-    "advertisement",
-    "advertising",
-    "ad",
-    "sponsored",
-    "sponsored content",
-    "recommended",
-    "recommended for you",
-    "read more",
-    "read next",
-    "read also",
-    "also read",
-    "continue reading",
-    "share",
-    "share this",
-    "share this article",
-    "share this story",
-    "share on facebook",
-    "share on twitter",
-    "explore",
-    "explore more",
-    "more stories",
-    "more news",
-    "more from this section",
-    "most read",
-    "most popular",
-    "most viewed",
-    "related",
-    "related articles",
-    "related stories",
-    "related news",
-    "related content",
-    "related coverage",
-    "related topics",
-    "you may also like",
-    "you might also like",
-    "you may be interested in",
-    "trending",
-    "trending now",
-    "top stories",
-    "latest news",
-    "latest stories",
-    "listen to this article",
-    "skip to content",
-    "skip to main content",
-    "comments",
-    "show comments",
-    "view comments",
-    "subscribe",
-    "subscribe now",
-    "newsletter",
-    "sign in",
-    "log in",
-    "menu",
-    "close",
-    "back to top",
-    "print",
-    "email",
-    "copy link",
-    "link copied",
-    "loading...",
-    "media playback is not supported on this device",
-    "story continues below advertisement",
-    "article continues below advertisement",
-    "continue reading below",
-    "scroll to continue",
-}
-
-# Rule 8: a reader-comments heading; the comments under it (up to a blank line) are not
-# the article's content, and their text is anyone's (an injected instruction, say).
-_COMMENTS = re.compile(r"^(reader |readers' )?comments?( \(\d+\))?$|^\d+ comments?$")
-
 # Rule 7: markers after which a list of headlines usually follows.
 _LIST_MARKERS = {
     "explore",
@@ -156,6 +83,52 @@ _LIST_MARKERS = {
     "latest news",
     "latest stories",
 }
+
+# Rule 1: whole-line furniture phrases (compared lower-cased, trailing ":" / "»" dropped).
+_MARKERS = _LIST_MARKERS | {
+    "advertisement",
+    "advertising",
+    "ad",
+    "sponsored",
+    "sponsored content",
+    "continue reading",
+    "share",
+    "share this",
+    "share this article",
+    "share this story",
+    "share on facebook",
+    "share on twitter",
+    "related topics",
+    "listen to this article",
+    "skip to content",
+    "skip to main content",
+    "comments",
+    "show comments",
+    "view comments",
+    "subscribe",
+    "subscribe now",
+    "newsletter",
+    "sign in",
+    "log in",
+    "menu",
+    "close",
+    "back to top",
+    "print",
+    "email",
+    "copy link",
+    "link copied",
+    "loading...",
+    "media playback is not supported on this device",
+    "story continues below advertisement",
+    "article continues below advertisement",
+    "continue reading below",
+    "scroll to continue",
+}
+
+# Rule 8: a reader-comments heading; the comments under it (up to a blank line) are not
+# the article's content, and their text is anyone's (an injected instruction, say).
+_COMMENTS = re.compile(r"^(reader |readers' )?comments?( \(\d+\))?$|^\d+ comments?$")
+
 _LIST_PREFIX = re.compile(r"^more (from|on|in|about) \S", re.I)
 
 _CALL_TO_ACTION = re.compile(

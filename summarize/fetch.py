@@ -167,25 +167,16 @@ class Fetcher:
         except httpx.ConnectError as exc:
             part.unlink(missing_ok=True)
             raise FetchError(url, f"could not connect ({exc})") from None
-        except httpx.HTTPError as exc:
-            part.unlink(missing_ok=True)
-            raise FetchError(url, f"could not fetch: {type(exc).__name__}: {exc}") from None
         except FetchError:
             part.unlink(missing_ok=True)
             raise
-        except Exception as exc:  # e.g. a socket refused by policy: still one input's problem
+        except Exception as exc:  # other HTTP errors, a socket refused by policy: one input's
             part.unlink(missing_ok=True)
             raise FetchError(url, f"could not fetch: {type(exc).__name__}: {exc}") from None
         body = self.cache_dir / f"{key}.body"
         os.replace(part, body)  # atomic: an interrupted run never leaves half a page cached
         (self.cache_dir / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
-        return Fetched(
-            url=url,
-            final_url=meta["final_url"],
-            status=meta["status"],
-            content_type=meta["content_type"],
-            body_path=body,
-        )
+        return _fetched(meta, body)
 
     def _cached(self, url: str, max_age: float | None) -> Fetched | None:
         key = _key(url)
@@ -200,14 +191,7 @@ class Fetcher:
             return None
         if max_age is not None and time.time() - meta.get("fetched_at", 0) > max_age:
             return None
-        return Fetched(
-            url=url,
-            final_url=meta["final_url"],
-            status=meta["status"],
-            content_type=meta["content_type"],
-            body_path=body,
-            from_cache=True,
-        )
+        return _fetched(meta, body, from_cache=True)
 
     def fetch_many(
         self,
@@ -270,3 +254,15 @@ def fetch_article(
 ) -> Article:
     """Fetch one article page and extract it; `FetchError` when unusable."""
     return article_from_page(fetcher.fetch(url), id=id, outlet=outlet)
+
+
+def _fetched(meta: dict, body: Path, from_cache: bool = False) -> Fetched:
+    """A `Fetched` from the cache metadata written beside its body."""
+    return Fetched(
+        url=meta["url"],
+        final_url=meta["final_url"],
+        status=meta["status"],
+        content_type=meta["content_type"],
+        body_path=body,
+        from_cache=from_cache,
+    )

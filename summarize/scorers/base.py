@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from ..checks import STOPWORDS as _STOP
 from ..checks import Evidence, key_found, stem, tokens
-from ..models import Article, Sentence, Verdict
+from ..models import Article, Sentence, Span, Verdict
 from ..retrieve import Candidate
 
 
@@ -65,6 +65,19 @@ def _load_builtin() -> None:
 
     with contextlib.suppress(ImportError):
         from . import learned  # noqa: F401  (registers "learned")
+
+
+def no_candidates(scorer: str) -> Verdict:
+    """The verdict when retrieval found no usable (non-debris) source sentence."""
+    return Verdict(
+        supported=False, score=0.0, reasons=["no usable source sentences"], scorer=scorer
+    )
+
+
+def support_spans(support: Sequence[Sentence], articles: Sequence[Article]) -> list[Span]:
+    """The chosen source sentences as spans quoting their articles."""
+    by_id = {a.id: a for a in articles}
+    return [by_id[s.article_id].span(s.start, s.end) for s in support]
 
 
 def cover_keys(text: str) -> set[str]:

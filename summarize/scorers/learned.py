@@ -42,7 +42,7 @@ import numpy as np
 from ..checks import Evidence, sources_evidence
 from ..models import Article, Sentence, Verdict
 from ..retrieve import Candidate
-from .base import register, select_support
+from .base import no_candidates, register, select_support, support_spans
 from .rules import featurize
 
 PREMISE_WORDS = 70  # words of source text in one chunk (fits MAX_TOKENS with the claim)
@@ -296,9 +296,7 @@ class LearnedScorer:
     ) -> Verdict:
         sources = sources or sources_evidence(articles)
         if not candidates:
-            return Verdict(
-                supported=False, score=0.0, reasons=["no usable source sentences"], scorer=self.name
-            )
+            return no_candidates(self.name)
         f, chunks, logits, findings, _ = features(claim, candidates, sources)
         p = vetoed(f, self.probability(f))
         if any(x.check == "quote" and x.severity == "error" for x in findings):
@@ -306,8 +304,7 @@ class LearnedScorer:
         best = chunks[int(np.argmax(logits))] if chunks else []
         in_best = [c for c in candidates if all(s in best for s in c.sentences)]
         support = select_support(claim, in_best) if in_best else best[:1]
-        by_id = {a.id: a for a in articles}
-        spans = [by_id[s.article_id].span(s.start, s.end) for s in support]
+        spans = support_spans(support, articles)
         supported = p >= self.threshold
         errors = [x.message for x in findings if x.severity == "error"]
         ids = ", ".join(s.id for s in support)

@@ -43,7 +43,7 @@ from ..checks import (
 )
 from ..models import Article, Sentence, Verdict
 from ..retrieve import Candidate
-from .base import cover_keys, register, select_support
+from .base import cover_keys, no_candidates, register, select_support, support_spans
 
 FEATURES = [
     "cos_best",
@@ -209,16 +209,13 @@ class RulesScorer:
     ) -> Verdict:
         sources = sources or sources_evidence(articles)
         if not candidates:
-            return Verdict(
-                supported=False, score=0.0, reasons=["no usable source sentences"], scorer=self.name
-            )
+            return no_candidates(self.name)
         x, support, findings = featurize(claim, candidates, sources)
         p = self.probability(x)
         vetoed = vetoing(findings, self.vetoes)
         if vetoed:
             p = min(p, VETO_CAP)
-        by_id = {a.id: a for a in articles}
-        spans = [by_id[s.article_id].span(s.start, s.end) for s in support]
+        spans = support_spans(support, articles)
         supported = p >= self.threshold
         if supported:
             reasons = [f"supported by {', '.join(s.id for s in support)} (score {p:.2f})"]
