@@ -5,6 +5,7 @@
 #   OPENAI_BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=sk-... SUMMARIZE_MODEL=gpt-4o-mini \
 #       scripts/record_cassettes.sh             # against any OpenAI-compatible server
 #   scripts/record_cassettes.sh tests/test_llm.py -k retries   # extra pytest arguments
+#   scripts/record_cassettes.sh tests/test_judge.py             # only the llm-judge cassettes
 #
 # Tests always send to http://127.0.0.1:8766/v1 with a dummy key and a fixed model name;
 # scripts/fault_proxy.py listens there, forwards to the real server with the real key

@@ -104,22 +104,85 @@ TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds per
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Ask the model again, ignoring the cache.")
 ]
+ScorerOpt = Annotated[str, typer.Option(help="Support scorer: rules, learned, nli or llm-judge.")]
+NliModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--nli-model",
+        help="For --scorer nli: folder with model.onnx + tokenizer.json (env SUMMARIZE_NLI_MODEL).",
+        show_default=False,
+    ),
+]
+
+
+def _validator(scorer: str, nli_model: Path | None, **extra):
+    """The Validator for `--scorer` (and `--nli-model`); bad configuration exits with 2.
+    `extra`: further scorer options (the model client of `_model_client`)."""
+    from .validate import Validator
+
+    if nli_model is not None and scorer != "nli":
+        raise _fail(f"--nli-model is for --scorer nli, not --scorer {scorer}")
+    options = {"model_path": nli_model} if nli_model is not None else {}
+    options.update(extra)
+    try:
+        return Validator(scorer=scorer, **options)
+    except (ValueError, RuntimeError) as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _model_client(ctx: typer.Context, scorer: str, **overrides) -> dict:
+    """`{"client": ...}` for a scorer that asks a model (llm-judge), else `{}`.
+
+    The client is the one `summarize story` uses (flags > env > config file; the
+    embedded model when none is configured), open until the command ends.
+    """
+    from .llm import ModelError, open_client
+    from .local_model import LocalModelError
+    from .scorers.base import needs_model
+
+    if not needs_model(scorer):
+        return {}
+    settings = _settings(**overrides)
+    try:
+        return {"client": ctx.with_resource(open_client(settings))}
+    except (ModelError, LocalModelError) as exc:
+        raise _fail(str(exc)) from exc
 
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     sources: Annotated[list[Path], typer.Argument(help="Article files or folders.")],
     summary: Annotated[str, typer.Option("--summary", "-s", help="Summary file, or - for stdin.")],
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, markdown, json or html.")
     ] = "text",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
-    scorer: Annotated[str, typer.Option(help="Support scorer.")] = "rules",
+    scorer: ScorerOpt = "rules",
+    nli_model: NliModelOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    timeout: TimeoutOpt = None,
+    no_cache: NoCacheOpt = False,
 ) -> None:
-    """Check each sentence of SUMMARY against SOURCES and show the supporting spans."""
-    from .validate import Validator
+    """Check each sentence of SUMMARY against SOURCES and show the supporting spans.
 
+    --scorer llm-judge asks the model `summarize story` uses (same options and env).
+    """
     fmt = _check_format(fmt)
+    client = _model_client(
+        ctx,
+        scorer,
+        model=model,
+        base_url=base_url,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        timeout_s=timeout,
+        use_cache=False if no_cache else None,
+    )
+    validator = _validator(scorer, nli_model, **client)
     articles, problems = _load(sources)
     if summary == "-":
         summary_text = sys.stdin.read()
@@ -129,7 +192,7 @@ def validate(
         except (OSError, UnicodeDecodeError) as exc:
             raise _fail(f"{summary}: cannot read summary ({exc})") from exc
     try:
-        report = Validator(scorer=scorer).validate(articles, summary_text)
+        report = validator.validate(articles, summary_text)
     except ValueError as exc:
         raise _fail(f"{summary}: {exc}") from exc
     report.problems = problems
@@ -141,15 +204,17 @@ def validate(
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL rows with sources and summary.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions JSONL.")],
-    scorer: Annotated[str, typer.Option(help="Support scorer.")] = "rules",
+    scorer: ScorerOpt = "rules",
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
+    nli_model: NliModelOpt = None,
 ) -> None:
     """Score factuality rows {"id","sources","summary"[,"label"]}; prints balanced accuracy."""
     from .evaluate import evaluate_file
 
     if not file.is_file():
         raise _fail(f"{file}: no such file")
-    result = evaluate_file(file, out, scorer=scorer, limit=limit)
+    validator = _validator(scorer, nli_model)
+    result = evaluate_file(file, out, scorer=scorer, limit=limit, validator=validator)
     for key, value in result.items():  # evaluate_file returns a plain dict of metrics
         out_console.print(f"{key}: {value}", highlight=False)
 

@@ -21,6 +21,8 @@ from .models import Article, Disagreement, Sentence, Span
 from .segment import article_letter, segment
 
 TEMPLATE_NAMES = ("story.system.md", "story.user.md", "repair.system.md", "repair.user.md")
+# the llm-judge scorer's wording: loaded on its own, so it is not part of a story's prompt_hash
+JUDGE_TEMPLATE_NAMES = ("judge.system.md", "judge.user.md")
 CHARS_PER_TOKEN = 3.5  # conservative for English with a GPT-2 style BPE (SmolLM2)
 
 
@@ -35,10 +37,12 @@ def prompts_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "prompts"
 
 
-def load_templates(directory: Path | None = None) -> dict[str, str]:
-    """All template texts by file name; a missing file is an error, not a silent default."""
+def load_templates(
+    directory: Path | None = None, names: tuple[str, ...] = TEMPLATE_NAMES
+) -> dict[str, str]:
+    """The template texts by file name; a missing file is an error, not a silent default."""
     directory = directory or prompts_dir()
-    return {name: (directory / name).read_text(encoding="utf-8") for name in TEMPLATE_NAMES}
+    return {name: (directory / name).read_text(encoding="utf-8") for name in names}
 
 
 def prompt_hash(directory: Path | None = None) -> str:
@@ -199,5 +203,28 @@ def build_repair_prompt(
     )
     return [
         {"role": "system", "content": templates["repair.system.md"].strip()},
+        {"role": "user", "content": user.strip()},
+    ]
+
+
+def build_judge_prompt(
+    sentences: list[str], sources: list[NumberedArticle], directory: Path | None = None
+) -> list[dict[str, str]]:
+    """Messages asking the judge for one verdict per summary sentence (numbered from 1).
+
+    Both the source sentences and the summary sentences are untrusted: they appear only
+    inside `<sources>` / `<sentence>` delimiters, neutralised like story prompts.
+    """
+    templates = load_templates(directory, JUDGE_TEMPLATE_NAMES)
+    user = Template(templates["judge.user.md"]).substitute(
+        sources="\n".join(n.render() for n in sources),
+        sentences="\n".join(
+            f'<sentence id="{i}">{neutralise(text)}</sentence>'
+            for i, text in enumerate(sentences, start=1)
+        ),
+        count=len(sentences),
+    )
+    return [
+        {"role": "system", "content": templates["judge.system.md"].strip()},
         {"role": "user", "content": user.strip()},
     ]

@@ -16,7 +16,7 @@ from .checks import Evidence, sources_evidence
 from .models import Article, Claim, Sentence, ValidationReport, Verdict
 from .retrieve import Retriever
 from .scorers import Scorer, get_scorer
-from .scorers.base import cover_keys
+from .scorers.base import SummaryScorer, cover_keys
 from .segment import split_sentences
 
 
@@ -70,13 +70,8 @@ class Validator:
         """Verdict for one claim: the cited sentences are tried first, then all sources."""
         if not text.strip():
             raise ValueError("cannot validate an empty sentence")
-        if not cover_keys(text):  # "It is also": nothing a source could support
-            return Verdict(
-                supported=False,
-                score=0.0,
-                reasons=["no content words: the sentence states nothing to check"],
-                scorer=self.scorer.name,
-            )
+        if (empty := self._nothing_to_check(text)) is not None:
+            return empty
         retriever, sources = self.index(articles)
         if cited:
             usable = [s for s in cited if s.id in retriever.by_id]
@@ -97,7 +92,11 @@ class Validator:
         return self.scorer.score(text, retriever.candidates(text, k=self.k), articles, sources)
 
     def validate(self, articles: Sequence[Article], summary: str | list[str]) -> ValidationReport:
-        """Check every sentence of `summary` (a text, split here, or a list of sentences)."""
+        """Check every sentence of `summary` (a text, split here, or a list of sentences).
+
+        A scorer with `score_summary` judges all sentences in one call (no cited-first
+        pass: a summary to validate cites nothing); any other scorer goes through `check`.
+        """
         if isinstance(summary, str):
             sentences = [summary[s:e] for s, e in split_sentences(summary)]
         else:
@@ -106,8 +105,37 @@ class Validator:
             raise ValueError("the summary has no sentences to validate")
         if not articles:
             raise ValueError("no articles to validate against")
-        claims = [Claim(text=s, verdict=self.check(s, articles)) for s in sentences]
+        if isinstance(self.scorer, SummaryScorer):
+            verdicts = self._check_at_once(sentences, articles, self.scorer)
+        else:
+            verdicts = [self.check(s, articles) for s in sentences]
+        claims = [Claim(text=s, verdict=v) for s, v in zip(sentences, verdicts, strict=True)]
         return ValidationReport(articles=list(articles), claims=claims)
+
+    def _nothing_to_check(self, text: str) -> Verdict | None:
+        if cover_keys(text):
+            return None
+        return Verdict(  # "It is also": nothing a source could support
+            supported=False,
+            score=0.0,
+            reasons=["no content words: the sentence states nothing to check"],
+            scorer=self.scorer.name,
+        )
+
+    def _check_at_once(
+        self, sentences: list[str], articles: Sequence[Article], scorer: SummaryScorer
+    ) -> list[Verdict]:
+        """A scorer with `score_summary` (e.g. the LLM judge) gets every checkable
+        sentence with its candidates in one call; what `check` does per sentence."""
+        retriever, sources = self.index(articles)
+        verdicts = [self._nothing_to_check(s) for s in sentences]
+        todo = [i for i, v in enumerate(verdicts) if v is None]
+        if todo:
+            cands = [retriever.candidates(sentences[i], k=self.k) for i in todo]
+            judged = scorer.score_summary([sentences[i] for i in todo], cands, articles, sources)
+            for i, verdict in zip(todo, judged, strict=True):
+                verdicts[i] = verdict
+        return [v for v in verdicts if v is not None]
 
 
 _default: dict[str, Validator] = {}

@@ -77,13 +77,34 @@ def test_cross_encoder_runs_without_torch():
     assert "torch" not in sys.modules
 
 
-@pytest.mark.parametrize(("faithful", "errors"), CASES)
-def test_errors_score_below_the_faithful_claim(validator, faithful, errors):
+# a known weakness (MODEL_CARD.md): who-said-what when both people are in the passage
+ACTOR_SWAP = "Ellen Park argued that the money should go to road repairs."
+PAIRS = [
+    pytest.param(
+        good,
+        bad,
+        marks=[pytest.mark.xfail(strict=True, reason="actor swaps: see MODEL_CARD.md")]
+        if bad == ACTOR_SWAP
+        else [],
+    )
+    for good, bads in CASES
+    for bad in bads
+]
+
+
+@pytest.mark.parametrize(("faithful", "bad"), PAIRS)
+def test_errors_score_below_the_faithful_claim(validator, faithful, bad):
     good = validator.check(faithful, [ARTICLE])
     assert good.scorer == "learned"
-    for bad in errors:
-        verdict = validator.check(bad, [ARTICLE])
-        assert verdict.score < good.score, (bad, verdict.score, good.score)
+    verdict = validator.check(bad, [ARTICLE])
+    assert verdict.score < good.score, (bad, verdict.score, good.score)
+
+
+@pytest.mark.parametrize(("faithful", "bad"), PAIRS)
+def test_cross_encoder_alone_ranks_errors_below(faithful, bad):
+    """The model itself (no rule vetoes) must see the error."""
+    good, wrong = cross_logits(faithful, [ARTICLE.text])[0], cross_logits(bad, [ARTICLE.text])[0]
+    assert wrong < good, (bad, wrong, good)
 
 
 def test_faithful_paraphrase_supported_with_a_real_span(validator):

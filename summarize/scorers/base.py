@@ -5,6 +5,11 @@ ones first) and the articles, chooses the supporting sentences among the
 candidates and returns a `Verdict` (spans, score in [0, 1], reasons). Keeping
 span choice inside the scorer lets a cross-encoder or an LLM judge pick its
 own evidence.
+
+A scorer may also define `score_summary(sentences, candidates, articles, sources)
+-> list[Verdict]` (`candidates[i]` for `sentences[i]`): `Validator.validate` then
+judges a whole summary with one call to it (the `llm-judge` scorer: one model
+request per summary). Its `score` must still judge one claim on its own.
 """
 
 from __future__ import annotations
@@ -36,6 +41,19 @@ class Scorer(Protocol):
         ...
 
 
+@runtime_checkable
+class SummaryScorer(Scorer, Protocol):
+    """A scorer that judges all sentences of a summary at once."""
+
+    def score_summary(
+        self,
+        sentences: Sequence[str],
+        candidates: Sequence[Sequence[Candidate]],
+        articles: Sequence[Article],
+        sources: Evidence | None = None,
+    ) -> list[Verdict]: ...
+
+
 _REGISTRY: dict[str, Callable[..., Scorer]] = {}
 
 
@@ -60,11 +78,19 @@ def get_scorer(name: str = "rules", **options) -> Scorer:
     return _REGISTRY[name](**options)
 
 
+def needs_model(name: str) -> bool:
+    """True when the named scorer asks a language model (takes `client=` / `settings=`)."""
+    _load_builtin()
+    return bool(getattr(_REGISTRY.get(name), "uses_model", False))
+
+
 def _load_builtin() -> None:
-    from . import rules  # noqa: F401  (registers "rules")
+    from . import judge, rules  # noqa: F401  (register "llm-judge" and "rules")
 
     with contextlib.suppress(ImportError):
         from . import learned  # noqa: F401  (registers "learned")
+    with contextlib.suppress(ImportError):
+        from . import nli  # noqa: F401  (registers "nli")
 
 
 def no_candidates(scorer: str) -> Verdict:

@@ -1,12 +1,9 @@
 """The learned scorer: a small cross-encoder (MiniLM) + the rule checks -> calibrated probability.
 
-The model is all-MiniLM-L6-v2 cut to its first 4 layers and fine-tuned as a
+The model is all-MiniLM-L6-v2 (6 layers, mean-pooled, one logit) fine-tuned as a
 cross-encoder on (claim, source passage) pairs (`training/`), exported to ONNX
-and quantised to int8; it ships in `summarize/data/learned/` and runs with
-onnxruntime + tokenizers only (no torch). Experimental: the shipped
-cross-encoder did not learn in its CPU budget (see the MODEL_CARD there); the
-calibration layer also uses token-alignment features from the packaged
-embedding model (how well each claim word piece finds a counterpart).
+and quantised to int8; it ships in `summarize/data/learned/` (see the
+MODEL_CARD there) and runs with onnxruntime + tokenizers only (no torch).
 
 For a claim the scorer
 
@@ -31,7 +28,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
@@ -84,6 +80,15 @@ def premise_chunks(
 
 def chunk_text(chunk: Sequence[Sentence]) -> str:
     return " ".join(s.text.strip() for s in chunk)
+
+
+def chunk_support(
+    claim: str, candidates: Sequence[Candidate], chunk: Sequence[Sentence]
+) -> list[Sentence]:
+    """The fewest sentences of the deciding chunk that cover the claim (its first
+    sentence when no candidate lies wholly inside it)."""
+    inside = [c for c in candidates if all(s in chunk for s in c.sentences)]
+    return select_support(claim, inside) if inside else list(chunk[:1])
 
 
 def premise_text(candidates: Sequence[Candidate]) -> str:
@@ -152,79 +157,12 @@ def cross_logits(claim: str, premises: Sequence[str]) -> np.ndarray:
     return np.asarray(out, dtype=np.float32).reshape(len(premises))
 
 
-_STATE_CACHE: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
-_STATE_CACHE_SIZE = 512  # source passages recur across the sentences of a summary
-
-
-def _token_states(texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
-    """Per text: its word pieces (special tokens dropped) and their L2-normalised contextual
-    vectors from the packaged MiniLM encoder (the retriever's model, already loaded)."""
-    todo = list(dict.fromkeys(t for t in texts if t not in _STATE_CACHE))
-    fresh = dict(zip(todo, _token_states_uncached(todo), strict=True)) if todo else {}
-    out = [fresh[t] if t in fresh else _STATE_CACHE[t] for t in texts]
-    for t in texts:  # least recently used goes first
-        _STATE_CACHE[t] = fresh.get(t) or _STATE_CACHE[t]
-        _STATE_CACHE.move_to_end(t)
-    while len(_STATE_CACHE) > _STATE_CACHE_SIZE:
-        _STATE_CACHE.popitem(last=False)
-    return out
-
-
-def _token_states_uncached(texts: Sequence[str]) -> list[tuple[list[str], np.ndarray]]:
-    from ..embed import _load as embed_load
-    from ..embed import _lock as embed_lock
-
-    tokenizer, session = embed_load()
-    encs = tokenizer.encode_batch([t or "." for t in texts])
-    ids = np.array([e.ids for e in encs], dtype=np.int64)
-    mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
-    feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    with embed_lock:
-        hidden = session.run(None, feeds)[0]
-    out = []
-    for i, e in enumerate(encs):
-        keep = [
-            j
-            for j, (m, sp) in enumerate(zip(e.attention_mask, e.special_tokens_mask, strict=True))
-            if m and not sp
-        ]
-        v = hidden[i, keep]
-        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9)
-        out.append(([e.tokens[j] for j in keep], v))
-    return out
-
-
-def alignment(claim: str, premises: Sequence[str]) -> dict[str, float]:
-    """How well each content word piece of the claim finds a counterpart in the premises:
-    the lowest and mean best cosine, and the share of pieces with no good match (< 0.6)."""
-    from ..checks import STOPWORDS
-
-    if not premises:
-        return {"align_min": 0.0, "align_mean": 0.0, "align_low": 1.0}
-    states = _token_states([claim, *premises])
-    toks, cv = states[0]
-    pv = np.concatenate([v for _, v in states[1:]], axis=0)
-    content = [i for i, t in enumerate(toks) if t.strip("#").isalnum() and t not in STOPWORDS]
-    if not content or not len(pv):
-        return {"align_min": 1.0, "align_mean": 1.0, "align_low": 0.0}
-    best = (cv[content] @ pv.T).max(axis=1)
-    return {
-        "align_min": float(best.min()),
-        "align_mean": float(best.mean()),
-        "align_low": float((best < 0.6).mean()),
-    }
-
-
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
 # the rule features the calibration layer uses (names from rules.FEATURES)
 RULE_FEATURES = [
-    "align_min",
-    "align_mean",
-    "align_low",
-    "cos_best",
     "cov_support",
     "bigram_support",
     "cov_source",
@@ -242,14 +180,10 @@ def features(claim: str, candidates: Sequence[Candidate], sources: Evidence):
     from .rules import FEATURES
 
     chunks = premise_chunks(candidates)
-    texts = [chunk_text(c) for c in chunks]
-    # the embedding model right after the retriever's use of it, then ours: less thread contention
-    align = alignment(claim, texts)
-    logits = cross_logits(claim, texts)
+    logits = cross_logits(claim, [chunk_text(c) for c in chunks])
     x, support, findings = featurize(claim, candidates, sources)
     f = dict(zip(FEATURES, (float(v) for v in x), strict=True))
     f["logit"] = float(logits.max()) if len(logits) else -10.0
-    f.update(align)
     return f, chunks, logits, findings, support
 
 
@@ -266,6 +200,9 @@ class LearnedScorer:
     """Cross-encoder over retrieved chunks + rule features, calibrated; see the module docstring."""
 
     name = "learned"
+    # lexical retrieval is enough to find the passages: the cross-encoder reads them,
+    # so the validator spares the embedding model (it cost twice the cross-encoder)
+    uses_embeddings = False
 
     def __init__(self, threshold: float | None = None, raw: bool = False):
         _, _, calib = _load()
@@ -301,9 +238,7 @@ class LearnedScorer:
         p = vetoed(f, self.probability(f))
         if any(x.check == "quote" and x.severity == "error" for x in findings):
             p = min(p, 0.01)
-        best = chunks[int(np.argmax(logits))] if chunks else []
-        in_best = [c for c in candidates if all(s in best for s in c.sentences)]
-        support = select_support(claim, in_best) if in_best else best[:1]
+        support = chunk_support(claim, candidates, chunks[int(np.argmax(logits))] if chunks else [])
         spans = support_spans(support, articles)
         supported = p >= self.threshold
         errors = [x.message for x in findings if x.severity == "error"]
@@ -320,7 +255,7 @@ register("learned")(LearnedScorer)
 
 __all__ = [
     "LearnedScorer",
-    "alignment",
+    "chunk_support",
     "cross_logits",
     "features",
     "premise_chunks",
