@@ -6,8 +6,9 @@ the summary sentences, and answers one structured verdict per sentence with quot
 evidence. The judge is never trusted: a "supported" verdict counts only when every
 quote is found, exactly or after whitespace/quote-mark normalisation, inside the
 named source sentence (or elsewhere in that article's non-debris text); the spans
-are those located quotes, cut from the article text. Anything else is unsupported
-with the reason. A failed call (after the client's retries) leaves every sentence
+are those located quotes, cut from the article text. A supported sentence that
+names a number, date or name found in no source, or misquotes one, is vetoed as
+with every scorer. Anything else is unsupported with the reason. A failed call (after the client's retries) leaves every sentence
 unsupported, with the failure as its reason.
 
 The model is the one `summarize story` uses: a given `ModelClient`, or one opened
