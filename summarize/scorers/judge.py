@@ -8,8 +8,9 @@ quote is found, exactly or after whitespace/quote-mark normalisation, inside the
 named source sentence (or elsewhere in that article's non-debris text); the spans
 are those located quotes, cut from the article text. A supported sentence that
 names a number, date or name found in no source, or misquotes one, is vetoed as
-with every scorer. Anything else is unsupported with the reason. A failed call (after the client's retries) leaves every sentence
-unsupported, with the failure as its reason.
+with every scorer. Anything else is unsupported with the reason. A failed call
+(after the client's retries) leaves every sentence unsupported, with the
+failure as its reason.
 
 The model is the one `summarize story` uses: a given `ModelClient`, or one opened
 from `Settings` (flags, env, config file; the embedded model when none is configured)
