@@ -210,47 +210,17 @@ def by_dataset(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def fit_calibration(rows: list[dict], names: list[str], C: float = 1.0) -> dict:
-    """Logistic layer over `names` (incl. the cross-encoder logit), class- and dataset-balanced.
+    """The learned scorer's logistic layer (`summarize.calibrate.fit_layer`), class- and
+    dataset-balanced, a summary represented by its lowest-scoring sentence."""
+    from summarize.calibrate import fit_layer
 
-    Labels are per summary: one-sentence summaries fit a first layer, then each
-    summary is represented by its lowest-scoring sentence and the layer is refit.
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    y = np.array([r["label"] for r in rows])
-    d = np.array([r["dataset"] for r in rows])
-    sent_x = [np.array([[feature_dict(s)[n] for n in names] for s in r["sents"]]) for r in rows]
-
-    def weights(mask):
-        w = np.zeros(mask.sum())
-        dm, ym = d[mask], y[mask]
-        for ds in np.unique(dm):
-            for c in (0, 1):
-                m = (dm == ds) & (ym == c)
-                w[m] = 1.0 / max(m.sum(), 1)
-        return w * len(w) / w.sum()
-
-    def fit(X, mask):
-        mean, scale = X[mask].mean(0), X[mask].std(0) + 1e-6
-        m = LogisticRegression(C=C, max_iter=5000)
-        m.fit((X[mask] - mean) / scale, y[mask], sample_weight=weights(mask))
-        return m, mean, scale
-
-    single = np.array([len(x) == 1 for x in sent_x])
-    X1 = np.array([x[0] for x in sent_x])
-    m, mean, scale = fit(X1, single if single.sum() > 50 else np.ones(len(rows), bool))
-    X = np.array([x[np.argmin(m.decision_function((x - mean) / scale))] for x in sent_x])
-    m, mean, scale = fit(X, np.ones(len(rows), bool))
-    return {
-        "features": names,
-        "mean": mean.round(6).tolist(),
-        "scale": scale.round(6).tolist(),
-        "coef": m.coef_[0].round(6).tolist(),
-        "intercept": round(float(m.intercept_[0]), 6),
-        "threshold": 0.5,
-        "rows": len(rows),
-        "datasets": sorted(set(d.tolist())),
-    }
+    return fit_layer(
+        [[feature_dict(s) for s in r["sents"]] for r in rows],
+        [r["label"] for r in rows],
+        names,
+        groups=[r["dataset"] for r in rows],
+        C=C,
+    )
 
 
 def calibrated(model: dict):

@@ -113,16 +113,28 @@ NliModelOpt = Annotated[
         show_default=False,
     ),
 ]
+CalibrationOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="For --scorer learned: a layer fitted by `summarize calibrate` on your labelled rows.",
+        show_default=False,
+    ),
+]
 
 
-def _validator(scorer: str, nli_model: Path | None, **extra):
-    """The Validator for `--scorer` (and `--nli-model`); bad configuration exits with 2.
-    `extra`: further scorer options (the model client of `_model_client`)."""
+def _validator(scorer: str, nli_model: Path | None, calibration: Path | None = None, **extra):
+    """The Validator for `--scorer` (and `--nli-model`, `--calibration`); bad configuration
+    exits with 2. `extra`: further scorer options (the model client of `_model_client`)."""
     from .validate import Validator
 
     if nli_model is not None and scorer != "nli":
         raise _fail(f"--nli-model is for --scorer nli, not --scorer {scorer}")
+    if calibration is not None and scorer != "learned":
+        raise _fail(f"--calibration is for --scorer learned, not --scorer {scorer}")
     options = {"model_path": nli_model} if nli_model is not None else {}
+    if calibration is not None:
+        options["calibration"] = calibration
     options.update(extra)
     try:
         return Validator(scorer=scorer, **options)
@@ -160,6 +172,7 @@ def validate(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
     scorer: ScorerOpt = "rules",
     nli_model: NliModelOpt = None,
+    calibration: CalibrationOpt = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     temperature: TemperatureOpt = None,
@@ -182,7 +195,7 @@ def validate(
         timeout_s=timeout,
         use_cache=False if no_cache else None,
     )
-    validator = _validator(scorer, nli_model, **client)
+    validator = _validator(scorer, nli_model, calibration, **client)
     articles, problems = _load(sources)
     if summary == "-":
         summary_text = sys.stdin.read()
@@ -207,16 +220,43 @@ def evaluate(
     scorer: ScorerOpt = "rules",
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
     nli_model: NliModelOpt = None,
+    calibration: CalibrationOpt = None,
 ) -> None:
     """Score factuality rows {"id","sources","summary"[,"label"]}; prints balanced accuracy."""
     from .evaluate import evaluate_file
 
     if not file.is_file():
         raise _fail(f"{file}: no such file")
-    validator = _validator(scorer, nli_model)
+    validator = _validator(scorer, nli_model, calibration)
     result = evaluate_file(file, out, scorer=scorer, limit=limit, validator=validator)
     for key, value in result.items():  # evaluate_file returns a plain dict of metrics
         out_console.print(f"{key}: {value}", highlight=False)
+
+
+@app.command()
+def calibrate(
+    file: Annotated[Path, typer.Argument(help="JSONL rows with sources, summary and label.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Calibration file to write.")],
+    limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
+) -> None:
+    """Fit the learned scorer's decision layer on your labelled rows {"sources","summary","label"}.
+
+    Use it with `--scorer learned --calibration FILE`; check it with `summarize eval` on
+    other labelled rows (the accuracy printed here is measured on the fitting rows).
+    """
+    from .calibrate import CalibrationError, calibrate_file
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    try:
+        result = calibrate_file(file, out, limit=limit)
+    except CalibrationError as exc:
+        raise _fail(f"{file}: {exc}") from exc
+    for problem in result.pop("problems"):
+        err_console.print(f"{file}: {problem}", highlight=False)
+    for key, value in result.items():
+        out_console.print(f"{key}: {value}", highlight=False)
+    out_console.print(f"wrote {out}", highlight=False)
 
 
 @app.command()

@@ -22,7 +22,8 @@ from .models import Article
 from .validate import Validator
 
 
-def _articles(row: dict) -> list[Article]:
+def row_articles(row: dict) -> list[Article]:
+    """A row's sources as Articles doc1, doc2, ... (empty texts dropped)."""
     sources = row.get("sources") or []
     if isinstance(sources, str):
         sources = [sources]
@@ -48,7 +49,7 @@ def evaluate_rows(
     out = []
     for n, row in enumerate(tqdm(rows, disable=not progress, unit="row", desc="validating")):
         row_id = str(row.get("id", n))
-        articles, summary = _articles(row), row.get("summary")
+        articles, summary = row_articles(row), row.get("summary")
         why = None if articles else "no sources"
         if why is None:
             try:

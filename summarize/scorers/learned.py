@@ -129,6 +129,21 @@ def _load():
     return tok, session, calib
 
 
+def read_calibration(path: Path) -> dict:
+    """A calibration file (the shipped format); errors name the file and the problem."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        layer = doc["default"]
+        names = layer["features"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a calibration file ({type(exc).__name__}: {exc})") from exc
+    known = {"logit", *RULE_FEATURES}
+    unknown = [n for n in names if n not in known]
+    if unknown or len(layer.get("coef", [])) != len(names):
+        raise ValueError(f"{path}: calibration features do not match this model: {unknown}")
+    return doc
+
+
 def load() -> None:
     """Load the model now (e.g. before timing) instead of on first use."""
     _load()
@@ -204,8 +219,16 @@ class LearnedScorer:
     # so the validator spares the embedding model (it cost twice the cross-encoder)
     uses_embeddings = False
 
-    def __init__(self, threshold: float | None = None, raw: bool = False):
+    def __init__(
+        self,
+        threshold: float | None = None,
+        raw: bool = False,
+        calibration: str | Path | None = None,
+    ):
+        """`calibration`: a layer fitted by `summarize calibrate` instead of the shipped one."""
         _, _, calib = _load()
+        if calibration is not None:
+            calib = read_calibration(Path(calibration))
         self.calib = calib.get("default") or {}
         self.raw = raw or not self.calib  # raw: the cross-encoder alone (used by calibration)
         t = (
