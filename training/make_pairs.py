@@ -443,6 +443,8 @@ def perturb(s: str, kind: str, doc_pool: list[str], other: list[str], rng) -> st
     raise ValueError(kind)
 
 
+# the error kinds, drawn in a shuffled order (a kind listed twice comes first twice as often);
+# --relation-weight N lists the who-did-what kinds (entity, actors) N times as often
 ERRORS = [
     "entity",
     "entity",
@@ -465,7 +467,13 @@ def premise_for(retriever: Retriever, claim: str) -> str:
     return premise_text(retriever.candidates(claim, k=8))
 
 
-def synthetic(docs: list[list[str]], per_doc: int, rng: random.Random, global_pool: list[str]):
+def synthetic(
+    docs: list[list[str]],
+    per_doc: int,
+    rng: random.Random,
+    global_pool: list[str],
+    errors: list[str] = ERRORS,
+):
     """docs: list of articles-of-one-event/document (texts). Yields pair dicts."""
     all_sents = [s for d in docs for t in d for s in sentences_of(t)]
     for group in docs:
@@ -498,7 +506,7 @@ def synthetic(docs: list[list[str]], per_doc: int, rng: random.Random, global_po
             # one or two errors of the sentence (on the compressed or the full form)
             for _ in range(2 if rng.random() < 0.35 else 1):
                 src = base if rng.random() < 0.6 else s
-                for kind in rng.sample(ERRORS, len(ERRORS)):
+                for kind in rng.sample(errors, len(errors)):
                     neg = perturb(src, kind, pool, all_sents, rng)
                     if neg and neg.strip() != src.strip():
                         yield {
@@ -550,7 +558,9 @@ def main() -> None:
     ap.add_argument("--per-doc", type=int, default=6, help="claims per factuality document")
     ap.add_argument("--per-article", type=int, default=3, help="claims per AllSides article")
     ap.add_argument("--labelled-repeat", type=int, default=2)
+    ap.add_argument("--relation-weight", type=int, default=1, help="entity/actor errors x N")
     args = ap.parse_args()
+    errors = ERRORS + [k for k in ERRORS if k in ("entity", "actors")] * (args.relation_weight - 1)
     rng = random.Random(args.seed)
     t0 = time.time()
     train = rows_by_part("train", DATA)
@@ -566,14 +576,14 @@ def main() -> None:
     events = [[a["text"] for a in e["articles"] if a.get("text")] for e in events]
     global_pool = list(dict.fromkeys(e for d in docs + events for t in d for e in entities(t)))
     pairs = []
-    pairs += list(synthetic(docs, args.per_doc, rng, global_pool))
+    pairs += list(synthetic(docs, args.per_doc, rng, global_pool, errors))
     print(
         f"synthetic from {len(docs)} train-part documents: {len(pairs)} ({time.time() - t0:.0f}s)",
         flush=True,
     )
     n = len(pairs)
     for _ in range(2):  # AllSides excerpts are short: two passes, different claims
-        pairs += list(synthetic(events, args.per_article, rng, global_pool))
+        pairs += list(synthetic(events, args.per_article, rng, global_pool, errors))
     print(
         f"synthetic from {len(events)} AllSides events: {len(pairs) - n} ({time.time() - t0:.0f}s)",
         flush=True,
