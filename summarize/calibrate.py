@@ -73,15 +73,12 @@ def fit_layer(
 
     # first layer on sentences whose label is known: every sentence of a supported
     # summary, the sentence of an unsupported one-sentence summary
-    known = [(x, y[i], d[i]) for i, x in enumerate(sent_x) if y[i] == 1 for x in sent_x[i]]
-    known += [(x[0], 0, d[i]) for i, x in enumerate(sent_x) if y[i] == 0 and len(x) == 1]
+    known = [(x, 1, d[i]) for i, xs in enumerate(sent_x) if y[i] == 1 for x in xs]
+    known += [(xs[0], 0, d[i]) for i, xs in enumerate(sent_x) if y[i] == 0 and len(xs) == 1]
     if sum(1 for _, label, _ in known if label == 0) < MIN_ROWS_PER_CLASS:
-        known = [(x[0], y[i], d[i]) for i, x in enumerate(sent_x)]  # no better guess
-    m, mean, scale = fit(
-        np.array([k[0] for k in known]),
-        np.array([k[1] for k in known]),
-        np.array([k[2] for k in known]),
-    )
+        known = [(xs[0], y[i], d[i]) for i, xs in enumerate(sent_x)]  # no better guess
+    X1, y1, d1 = (np.array(column) for column in zip(*known, strict=True))
+    m, mean, scale = fit(X1, y1, d1)
     # then each summary as its weakest sentence under that layer
     X = np.array([x[np.argmin(m.decision_function((x - mean) / scale))] for x in sent_x])
     m, mean, scale = fit(X, y, d)

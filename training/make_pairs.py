@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 from splits import DATA, HELD_OUT, rows_by_part  # noqa: E402
 
-from summarize.checks import entities  # noqa: E402
+from summarize.checks import _UNITS, entities  # noqa: E402
 from summarize.models import Article  # noqa: E402
 from summarize.retrieve import Retriever  # noqa: E402
 from summarize.scorers.learned import premise_text  # noqa: E402
@@ -180,24 +180,8 @@ NEG = re.compile(
     r"\b(is|was|are|were|will|has|have|had|can|could|would|should|does|did|do)\s+not\b|\bn't\b|\bnever\b"
 )
 NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
-NUMWORDS = [
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "twenty",
-    "hundred",
-    "thousand",
-    "million",
-    "billion",
-]
+# "two" .. "twelve", from the validator's own number words (checks._UNITS, in order)
+NUMWORDS = [w for w, v in _UNITS.items() if 2 <= v <= 12]
 
 
 def sentences_of(text: str) -> list[str]:
@@ -319,11 +303,11 @@ def change_number(s: str, rng: random.Random) -> str | None:
             return None
         return s[: m.start(1)] + txt + s[m.end(1) :]
     words = s.split(" ")
-    idx = [i for i, w in enumerate(words) if w.lower().strip(",.") in NUMWORDS[:11]]
+    idx = [i for i, w in enumerate(words) if w.lower().strip(",.") in NUMWORDS]
     if idx:
         i = rng.choice(idx)
         core = words[i].strip(",.")
-        rep = rng.choice([w for w in NUMWORDS[:11] if w != core.lower()])
+        rep = rng.choice([w for w in NUMWORDS if w != core.lower()])
         words[i] = words[i].replace(core, rep)
         return " ".join(words)
     return None
