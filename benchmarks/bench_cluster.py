@@ -27,8 +27,8 @@ from sklearn.metrics import adjusted_rand_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from summarize import cluster  # noqa: E402
-from summarize.ingest import article_from_text  # noqa: E402
+from summarize.digest import cluster  # noqa: E402
+from summarize.sources.ingest import article_from_text  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.99, 0.01)]

@@ -109,10 +109,10 @@ def best_threshold(groups: list[tuple[np.ndarray, np.ndarray]]) -> float:
 def extract(rows: list[dict], log=print) -> list[dict]:
     """Per row: label, dataset and per summary sentence the rules features and chunk texts."""
     from summarize.models import Article
-    from summarize.scorers.learned import chunk_text, premise_chunks
-    from summarize.scorers.rules import featurize
-    from summarize.segment import split_sentences
-    from summarize.validate import Validator
+    from summarize.support.scorers.learned import chunk_text, premise_chunks
+    from summarize.support.scorers.rules import featurize
+    from summarize.support.validator import Validator
+    from summarize.text.segment import split_sentences
 
     validator = Validator("rules")
     out = []
@@ -166,7 +166,7 @@ def load_features(parts=("calibration", "report"), cache: Path = CACHE) -> dict[
 
 def add_logits(data: dict[str, list[dict]]) -> None:
     """The shipped cross-encoder's max-over-chunks logit for every sentence (in place)."""
-    from summarize.scorers.learned import cross_logits
+    from summarize.support.scorers.learned import cross_logits
 
     for rows in data.values():
         for r in rows:
@@ -179,7 +179,7 @@ def add_logits(data: dict[str, list[dict]]) -> None:
 
 
 def feature_dict(s: dict) -> dict:
-    from summarize.scorers.rules import FEATURES
+    from summarize.support.scorers.rules import FEATURES
 
     f = dict(zip(FEATURES, (float(v) for v in s["x"]), strict=True))
     f["logit"] = s.get("logit", -10.0)
@@ -187,7 +187,7 @@ def feature_dict(s: dict) -> dict:
 
 
 def rules_model(holdout: str | None):
-    from summarize.scorers.rules import RulesScorer
+    from summarize.support.scorers.rules import RulesScorer
 
     try:
         sc = RulesScorer(holdout=holdout)
@@ -210,9 +210,9 @@ def by_dataset(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def fit_calibration(rows: list[dict], names: list[str], C: float = 1.0) -> dict:
-    """The learned scorer's logistic layer (`summarize.calibrate.fit_layer`), class- and
+    """The learned scorer's logistic layer (`summarize.eval.calibrate.fit_layer`), class- and
     dataset-balanced, a summary represented by its lowest-scoring sentence."""
-    from summarize.calibrate import fit_layer
+    from summarize.eval.calibrate import fit_layer
 
     return fit_layer(
         [[feature_dict(s) for s in r["sents"]] for r in rows],
@@ -226,7 +226,7 @@ def fit_calibration(rows: list[dict], names: list[str], C: float = 1.0) -> dict:
 def calibrated(model: dict):
     mean, scale, coef = np.array(model["mean"]), np.array(model["scale"]), np.array(model["coef"])
 
-    from summarize.scorers.learned import vetoed
+    from summarize.support.scorers.learned import vetoed
 
     def score(s: dict) -> float:
         f = feature_dict(s)
@@ -242,8 +242,8 @@ def calibrated(model: dict):
 
 
 def accuracy_table(data: dict[str, list[dict]]) -> dict:
-    from summarize.scorers.learned import RULE_FEATURES
-    from summarize.scorers.rules import FEATURES
+    from summarize.support.scorers.learned import RULE_FEATURES
+    from summarize.support.scorers.rules import FEATURES
 
     cal, rep = by_dataset(data["calibration"]), by_dataset(data["report"])
     names = ["logit", *RULE_FEATURES]
@@ -325,15 +325,15 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r}); sys.path.insert(0, {root!r} + "/training")
 from splits import rows_by_part
 from summarize.models import Article
-from summarize.segment import split_sentences
+from summarize.text.segment import split_sentences
 rows = [r for rs in rows_by_part("report").values() for r in rs]
 import random; random.Random(0).shuffle(rows)
 t = time.perf_counter()
-from summarize.validate import Validator
-from summarize import embed
+from summarize.support.validator import Validator
+from summarize.model import embed
 v = Validator({scorer!r}); embed.load()
 if {scorer!r} == "learned":
-    from summarize.scorers import learned; learned.load()
+    from summarize.support.scorers import learned; learned.load()
 load_s = time.perf_counter() - t
 work = []
 for r in rows:
@@ -488,7 +488,7 @@ def main() -> None:
         help="re-measure speed, keep the accuracy figures of the last run",
     )
     args = ap.parse_args()
-    from summarize.scorers.learned import model_dir
+    from summarize.support.scorers.learned import model_dir
 
     if args.speed_only:
         prev = json.loads(RESULTS.read_text())

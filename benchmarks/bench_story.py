@@ -28,13 +28,13 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
-from summarize.ingest import article_from_text, load_articles
-from summarize.llm import open_client
+from summarize.model.client import open_client
 from summarize.models import Article, Claim, Story
 from summarize.render import to_markdown
 from summarize.settings import Settings
-from summarize.story import summarize_story
-from summarize.validate import Validator
+from summarize.sources.ingest import article_from_text, load_articles
+from summarize.story.pipeline import summarize_story
+from summarize.support.validator import Validator
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

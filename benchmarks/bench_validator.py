@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 from factuality_data import DATA, MAX_ROWS, SEED, dataset_name, load_sample
 
-from summarize import embed
-from summarize.checks import content_keys, key_found
-from summarize.evaluate import _articles, balanced_accuracy, best_threshold
-from summarize.validate import Validator
+from summarize.eval.evaluate import _articles, balanced_accuracy, best_threshold
+from summarize.model import embed
+from summarize.support.checks import content_keys, key_found
+from summarize.support.validator import Validator
 
 RESULTS = Path(__file__).resolve().parent / "results" / "validator.json"
 

@@ -13,7 +13,7 @@ DATA = ROOT.parent / "shared" / "data" / "factuality"
 MAX_ROWS = 200  # per file, seeded sample: keeps a full run to minutes on 2 cores
 SEED = 0
 
-from summarize.evaluate import balanced_accuracy, best_threshold  # noqa: E402
+from summarize.eval.evaluate import balanced_accuracy, best_threshold  # noqa: E402
 
 __all__ = ["DATA", "MAX_ROWS", "SEED", "balanced_accuracy", "best_threshold", "load_sample"]
 

@@ -33,7 +33,7 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from summarize.models import Article  # noqa: E402
-from summarize.scorers.rules import (  # noqa: E402
+from summarize.support.scorers.rules import (  # noqa: E402
     FEATURES,
     MODEL_FEATURES,
     NEGATIVE,
@@ -43,8 +43,8 @@ from summarize.scorers.rules import (  # noqa: E402
     featurize,
     vetoing,
 )
-from summarize.segment import split_sentences  # noqa: E402
-from summarize.validate import Validator  # noqa: E402
+from summarize.support.validator import Validator  # noqa: E402
+from summarize.text.segment import split_sentences  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "summarize" / "data" / "rules.json"
 

@@ -10,7 +10,7 @@ is imported at once because the submodule of the same name would otherwise shado
 
 from importlib import import_module
 
-from .models import (
+from summarize.models import (
     Article,
     Claim,
     Digest,
@@ -23,16 +23,16 @@ from .models import (
     ValidationReport,
     Verdict,
 )
-from .validate import validate
+from summarize.support.validator import validate
 
 _LAZY = {
-    "load_articles": "ingest",
-    "article_from_text": "ingest",
-    "Validator": "validate",
-    "summarize_story": "story",
-    "build_digest": "digest",
+    "load_articles": "sources.ingest",
+    "article_from_text": "sources.ingest",
+    "Validator": "support.validator",
+    "summarize_story": "story.pipeline",
+    "build_digest": "digest.build",
     "Settings": "settings",
-    "open_client": "llm",
+    "open_client": "model.client",
     "to_markdown": "render",
     "to_html": "render",
     "write_output": "render",

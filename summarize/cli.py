@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .ingest import load_articles
-from .models import InputProblem
+from summarize.models import InputProblem
+from summarize.sources.ingest import load_articles
 
 app = typer.Typer(
     help="Neutral combined news summaries; every sentence checked against its source span.",
@@ -57,7 +57,7 @@ def _check_format(fmt: str) -> str:
 
 def _emit(obj, fmt: str, out: Path | None) -> None:
     """Write `obj` to `out` in `fmt`, or show it on stdout."""
-    from .render import OutputError, to_html, to_markdown, to_terminal, write_output
+    from summarize.render import OutputError, to_html, to_markdown, to_terminal, write_output
 
     if out is not None:
         try:
@@ -79,7 +79,7 @@ def _settings(**overrides):
     """Settings from flags > environment > config file > defaults."""
     from pydantic import ValidationError
 
-    from .settings import Settings
+    from summarize.settings import Settings
 
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
@@ -126,7 +126,7 @@ CalibrationOpt = Annotated[
 def _validator(scorer: str, nli_model: Path | None, calibration: Path | None = None, **extra):
     """The Validator for `--scorer` (and `--nli-model`, `--calibration`); bad configuration
     exits with 2. `extra`: further scorer options (the model client of `_model_client`)."""
-    from .validate import Validator
+    from summarize.support.validator import Validator
 
     if nli_model is not None and scorer != "nli":
         raise _fail(f"--nli-model is for --scorer nli, not --scorer {scorer}")
@@ -148,9 +148,9 @@ def _model_client(ctx: typer.Context, scorer: str, **overrides) -> dict:
     The client is the one `summarize story` uses (flags > env > config file; the
     embedded model when none is configured), open until the command ends.
     """
-    from .llm import ModelError, open_client
-    from .local_model import LocalModelError
-    from .scorers.base import needs_model
+    from summarize.model.client import ModelError, open_client
+    from summarize.model.local import LocalModelError
+    from summarize.support.scorers.base import needs_model
 
     if not needs_model(scorer):
         return {}
@@ -223,7 +223,7 @@ def evaluate(
     calibration: CalibrationOpt = None,
 ) -> None:
     """Score factuality rows {"id","sources","summary"[,"label"]}; prints balanced accuracy."""
-    from .evaluate import evaluate_file
+    from summarize.eval.evaluate import evaluate_file
 
     if not file.is_file():
         raise _fail(f"{file}: no such file")
@@ -244,7 +244,7 @@ def calibrate(
     Use it with `--scorer learned --calibration FILE`; check it with `summarize eval` on
     other labelled rows (the accuracy printed here is measured on the fitting rows).
     """
-    from .calibrate import CalibrationError, calibrate_file
+    from summarize.eval.calibrate import CalibrationError, calibrate_file
 
     if not file.is_file():
         raise _fail(f"{file}: no such file")
@@ -274,8 +274,8 @@ def story(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Write one neutral, validated summary of ARTICLES with every claim linked to its source."""
-    from .llm import ModelError, open_client
-    from .story import summarize_story
+    from summarize.model.client import ModelError, open_client
+    from summarize.story.pipeline import summarize_story
 
     fmt = _check_format(fmt)
     sources, _ = _load(articles)
@@ -320,8 +320,8 @@ def digest(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Group the day's articles into stories and write a validated digest (Markdown, JSON, HTML)."""
-    from .digest import build_digest
-    from .render import OutputError, write_output
+    from summarize.digest.build import build_digest
+    from summarize.render import OutputError, write_output
 
     formats = [_check_format(f.strip()) for f in fmt.split(",") if f.strip()]
     settings = _settings(

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.llm import ModelClient
+from summarize.model.client import ModelClient
 from summarize.settings import Settings
 
 __all__ = [
@@ -192,7 +192,7 @@ def llm_upstream() -> Iterator[Upstream | None]:
             pytest.exit("recording against OPENAI_BASE_URL needs SUMMARIZE_MODEL", returncode=2)
         yield Upstream(url, model, key_env)
         return
-    from summarize.local_model import local_server
+    from summarize.model.local import local_server
 
     with local_server(
         Settings(

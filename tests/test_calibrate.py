@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from summarize.calibrate import CalibrationError, fit_layer
 from summarize.cli import app
-from summarize.scorers import get_scorer
+from summarize.eval.calibrate import CalibrationError, fit_layer
+from summarize.support.scorers import get_scorer
 
 SOURCE = (
     "The Springfield city council voted 7-2 on Tuesday to approve a $4.5 million plan for "

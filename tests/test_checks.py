@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from summarize.checks import (
+from summarize.models import Article
+from summarize.support.checks import (
     Evidence,
     check_dates,
     check_entities,
@@ -15,7 +16,6 @@ from summarize.checks import (
     quantities,
     run_checks,
 )
-from summarize.models import Article
 
 SOURCE = (
     "The council approved a budget of $5 million on Wednesday, March 3. "

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from summarize.cluster import cluster_articles, entities, rank_clusters
-from summarize.ingest import article_from_text, load_articles
+from summarize.digest.cluster import cluster_articles, entities, rank_clusters
 from summarize.models import Article
+from summarize.sources.ingest import article_from_text, load_articles
 
 REPO = Path(__file__).resolve().parents[1]
 ALLSIDES = REPO.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"

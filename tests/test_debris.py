@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from summarize.debris import find_debris
+from summarize.sources.debris import find_debris
 
 
 def inside(ranges: list[tuple[int, int]], start: int, end: int) -> bool:

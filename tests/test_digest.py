@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.digest import build_digest, parse_since, select_window
+from summarize.digest.build import build_digest, parse_since, select_window
 from summarize.models import Article, Story
 
 REPO = Path(__file__).resolve().parents[1]

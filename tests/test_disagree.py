@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from summarize.disagree import MAX_REPORTED, extract_values, find_disagreements
-from summarize.ingest import article_from_text, load_articles
 from summarize.models import Article
+from summarize.sources.ingest import article_from_text, load_articles
+from summarize.story.disagree import MAX_REPORTED, extract_values, find_disagreements
 
 
 def _pair(a: str, b: str) -> list[Article]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.evaluate import balanced_accuracy, best_threshold, evaluate_file, evaluate_rows
+from summarize.eval.evaluate import balanced_accuracy, best_threshold, evaluate_file, evaluate_rows
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "factuality"
 

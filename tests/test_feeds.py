@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from summarize.feeds import (
+from summarize.models import Article
+from summarize.sources.feeds import (
     MAX_ITEMS,
     canonical_url,
     collect_articles,
@@ -19,7 +20,6 @@ from summarize.feeds import (
     root_element,
     url_list,
 )
-from summarize.models import Article
 
 REPO = Path(__file__).resolve().parents[1]
 FEEDS = Path(__file__).resolve().parent / "fixtures" / "feeds"

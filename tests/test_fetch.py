@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from summarize.feeds import collect_articles
-from summarize.fetch import USER_AGENT, Fetcher, FetchError, fetch_article
+from summarize.sources.feeds import collect_articles
+from summarize.sources.fetch import USER_AGENT, Fetcher, FetchError, fetch_article
 from tests.llm_support import RECORDING
 
 PORT = 8767

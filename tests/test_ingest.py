@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from summarize.ingest import (
+from summarize.models import Article, InputProblem
+from summarize.sources.ingest import (
     MAX_ARTICLE_BYTES,
     InputError,
     article_from_text,
     load_articles,
     load_file,
 )
-from summarize.models import Article, InputProblem
-from summarize.segment import segment
+from summarize.text.segment import segment
 
 INGEST = Path(__file__).resolve().parent / "fixtures" / "ingest"
 BAD = INGEST / "bad"

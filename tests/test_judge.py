@@ -16,13 +16,13 @@ import pytest
 from typer.testing import CliRunner
 
 from summarize.cli import app
-from summarize.llm import first_json_object
+from summarize.model.client import first_json_object
+from summarize.model.templates import build_judge_prompt
 from summarize.models import Article, ValidationReport, Verdict
-from summarize.prompt import build_judge_prompt
-from summarize.retrieve import Retriever
-from summarize.scorers import available, get_scorer
-from summarize.scorers.base import needs_model
-from summarize.scorers.judge import (
+from summarize.support.retrieve import Retriever
+from summarize.support.scorers import available, get_scorer
+from summarize.support.scorers.base import needs_model
+from summarize.support.scorers.judge import (
     JudgeAnswer,
     JudgeScorer,
     answer_schema,
@@ -31,8 +31,8 @@ from summarize.scorers.judge import (
     verify_answer,
     veto_values,
 )
-from summarize.segment import segment
-from summarize.validate import Validator
+from summarize.support.validator import Validator
+from summarize.text.segment import segment
 from tests.llm_support import RECORDING, TEST_API_KEY, TEST_BASE_URL, TEST_MODEL
 
 JUDGE_SETTINGS = {"max_tokens": 700, "timeout_s": 600.0}
@@ -290,7 +290,7 @@ def test_invented_quote_is_rejected() -> None:
 def test_real_quote_does_not_excuse_a_value_in_no_source() -> None:
     """The judge quotes a true passage but the sentence changes the day, adds a number or
     a name: the vetoes every scorer applies keep it unsupported."""
-    from summarize.checks import sources_evidence
+    from summarize.support.checks import sources_evidence
 
     evidence = sources_evidence(ARTICLES)
     answer = _answer(

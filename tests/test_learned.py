@@ -7,9 +7,9 @@ import json
 import pytest
 
 from summarize.models import Article
-from summarize.scorers import available, get_scorer
-from summarize.scorers.learned import MAX_TOKENS, cross_logits, model_dir, premise_chunks
-from summarize.validate import Validator
+from summarize.support.scorers import available, get_scorer
+from summarize.support.scorers.learned import MAX_TOKENS, cross_logits, model_dir, premise_chunks
+from summarize.support.validator import Validator
 
 ARTICLE = Article(
     id="a",
@@ -139,7 +139,7 @@ def test_summary_through_validator(validator):
 def test_get_scorer_and_chunks():
     scorer = get_scorer("learned")
     assert 0 < scorer.threshold < 1
-    from summarize.retrieve import Retriever
+    from summarize.support.retrieve import Retriever
 
     cands = Retriever([ARTICLE], use_embeddings=False).candidates("bike lanes budget", k=8)
     chunks = premise_chunks(cands)

@@ -20,7 +20,7 @@ import openai
 import pytest
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from summarize.llm import (
+from summarize.model.client import (
     ModelClient,
     ModelError,
     PromptTooLongError,

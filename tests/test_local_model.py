@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from summarize import local_model
-from summarize.llm import ModelClient, open_client
-from summarize.local_model import LocalModelError, gguf_path, local_server
+from summarize.model import local as local_model
+from summarize.model.client import ModelClient, open_client
+from summarize.model.local import LocalModelError, gguf_path, local_server
 from summarize.settings import LOCAL_MODEL_NAME, Settings
 
 pytestmark = pytest.mark.local_model
@@ -94,7 +94,7 @@ def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
         f"""
         import os, sys
         sys.path.insert(0, {str(REPO)!r})
-        from summarize.local_model import local_server
+        from summarize.model.local import local_server
         from summarize.settings import Settings
         s = Settings(local_ctx=2048, local_threads=1, config_file={str(tmp_path / "absent.toml")!r})
         with local_server(s) as url:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from summarize.ingest import load_articles
+from summarize.model.templates import build_story_prompt, number_articles
 from summarize.models import Article, Story, Verdict
-from summarize.neutral import is_attributed, loaded_wording, neutrality_problem
-from summarize.prompt import build_story_prompt, number_articles
-from summarize.repair import check_sentence
-from summarize.story import Draft, DraftSentence, finalize
+from summarize.sources.ingest import load_articles
+from summarize.story.pipeline import Draft, DraftSentence, finalize
+from summarize.story.repair import check_sentence
+from summarize.support.neutral import is_attributed, loaded_wording, neutrality_problem
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 FARES = [
@@ -109,7 +109,7 @@ class _NoModel:
 
 
 def test_finalize_does_not_present_the_sentinels_voice_as_supported(fares) -> None:
-    from summarize.validate import Validator
+    from summarize.support.validator import Validator
 
     numbered, _ = number_articles(fares)
     prompt = build_story_prompt(numbered)

@@ -18,11 +18,11 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
 from summarize.models import Article, ValidationReport  # noqa: E402
-from summarize.retrieve import Candidate  # noqa: E402
-from summarize.scorers import available, get_scorer  # noqa: E402
-from summarize.scorers.nli import NLIModelError, NLIScorer  # noqa: E402
-from summarize.segment import segment  # noqa: E402
-from summarize.validate import Validator  # noqa: E402
+from summarize.support.retrieve import Candidate  # noqa: E402
+from summarize.support.scorers import available, get_scorer  # noqa: E402
+from summarize.support.scorers.nli import NLIModelError, NLIScorer  # noqa: E402
+from summarize.support.validator import Validator  # noqa: E402
+from summarize.text.segment import segment  # noqa: E402
 
 TRIGGER = "confirmed"
 VOCAB = (

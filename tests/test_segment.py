@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from summarize.models import Article
-from summarize.segment import article_letter, segment, split_sentences
+from summarize.text.segment import article_letter, segment, split_sentences
 
 
 def sentences(text: str) -> list[str]:

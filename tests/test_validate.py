@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from summarize.models import Article, ValidationReport
-from summarize.scorers import available, get_scorer
-from summarize.segment import segment
-from summarize.validate import Validator, validate
+from summarize.support.scorers import available, get_scorer
+from summarize.support.validator import Validator, validate
+from summarize.text.segment import segment
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
@@ -123,7 +123,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 @pytest.fixture(scope="module")
 def ingested() -> list[Article]:
     """The seed articles as `load_articles` reads them: real debris detection."""
-    from summarize.ingest import load_articles
+    from summarize.sources.ingest import load_articles
 
     paths = [SEEDS / "nato-office-a.txt", SEEDS / "nato-office-b.txt"]
     if not all(p.exists() for p in paths):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import bench_scorers as bench  # noqa: E402
 
-from summarize.scorers.learned import RULE_FEATURES, model_dir  # noqa: E402
+from summarize.support.scorers.learned import RULE_FEATURES, model_dir  # noqa: E402
 
 
 def main() -> None:

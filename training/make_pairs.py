@@ -4,7 +4,7 @@
 
 Runs in the project venv (it uses the project's own sentence splitter and
 retriever, so training premises are built exactly as at run time by
-`summarize.scorers.learned.premise_sentences`). Nothing is fetched. Sources:
+`summarize.support.scorers.learned.premise_sentences`). Nothing is fetched. Sources:
 
 1. Synthetic pairs from real news sentences: the article excerpts of
    shared/data/clusters/allsides-dev.jsonl and the *documents* (not the
@@ -44,11 +44,11 @@ sys.path.insert(0, str(ROOT / "training"))
 
 from splits import DATA, HELD_OUT, rows_by_part  # noqa: E402
 
-from summarize.checks import _UNITS, entities  # noqa: E402
 from summarize.models import Article  # noqa: E402
-from summarize.retrieve import Retriever  # noqa: E402
-from summarize.scorers.learned import premise_text  # noqa: E402
-from summarize.segment import split_sentences  # noqa: E402
+from summarize.support.checks import _UNITS, entities  # noqa: E402
+from summarize.support.retrieve import Retriever  # noqa: E402
+from summarize.support.scorers.learned import premise_text  # noqa: E402
+from summarize.text.segment import split_sentences  # noqa: E402
 
 CLUSTERS = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 

@@ -1,8 +1,8 @@
 """Renderers for Stories, Digests and ValidationReports: Markdown, JSON, HTML, terminal."""
 
-from .html import to_html
-from .markdown import to_markdown
-from .output import OutputError, render, write_output
-from .terminal import to_terminal
+from summarize.render.html import to_html
+from summarize.render.markdown import to_markdown
+from summarize.render.output import OutputError, render, write_output
+from summarize.render.terminal import to_terminal
 
 __all__ = ["OutputError", "render", "to_html", "to_markdown", "to_terminal", "write_output"]

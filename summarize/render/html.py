@@ -17,8 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from summarize.models import Digest, Story, ValidationReport
-
-from ._view import Citations, digest_summary, report_claims, sources, story_view
+from summarize.render._view import Citations, digest_summary, report_claims, sources, story_view
 
 TEMPLATES = Path(__file__).with_name("templates")
 

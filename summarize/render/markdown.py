@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 
 from summarize.models import Digest, Story, ValidationReport
-
-from ._view import (
+from summarize.render._view import (
     Citations,
     Cite,
     SentenceView,

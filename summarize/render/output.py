@@ -11,10 +11,9 @@ from pathlib import Path
 from rich.console import Console
 
 from summarize.models import Digest, Story, ValidationReport
-
-from .html import to_html
-from .markdown import to_markdown
-from .terminal import to_terminal
+from summarize.render.html import to_html
+from summarize.render.markdown import to_markdown
+from summarize.render.terminal import to_terminal
 
 FORMATS = {"md": "markdown", "markdown": "markdown", "json": "json", "html": "html", "htm": "html"}
 FORMATS |= {"txt": "text", "text": "text", "terminal": "text"}

@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from summarize.models import Digest, Story, ValidationReport
-
-from ._view import (
+from summarize.render._view import (
     Citations,
     Cite,
     SentenceView,

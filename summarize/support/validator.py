@@ -1,0 +1,150 @@
+"""Claim -> candidates -> scorer -> Verdict, for one sentence or a whole summary.
+
+The product's promise is that a sentence marked supported is supported, with
+the exact spans that support it. The Validator caches one Retriever (and the
+sources' evidence) per article set, so checking every sentence of a summary,
+or re-checking after a repair, embeds each source sentence at most once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from summarize.models import Article, Claim, Sentence, ValidationReport, Verdict
+from summarize.support.checks import Evidence, sources_evidence
+from summarize.support.retrieve import Retriever
+from summarize.support.scorers import Scorer, get_scorer
+from summarize.support.scorers.base import SummaryScorer, cover_keys
+from summarize.text.segment import split_sentences
+
+
+def _key(articles: Sequence[Article]) -> str:
+    h = hashlib.sha1()
+    for a in articles:
+        h.update(f"{a.id}\0{a.debris}\0{len(a.text)}\0".encode())
+        h.update(a.text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+class Validator:
+    """Checks claims against articles with a named (or given) scorer.
+
+    `threshold` overrides the scorer's calibrated decision point; raise it to
+    trade recall for precision (fewer false "supported").
+    """
+
+    def __init__(
+        self,
+        scorer: str | Scorer = "rules",
+        threshold: float | None = None,
+        k: int = 8,
+        cache_size: int = 64,
+        **scorer_options,
+    ):
+        self.scorer = get_scorer(scorer, **scorer_options) if isinstance(scorer, str) else scorer
+        if threshold is not None:
+            self.scorer.threshold = threshold
+        self.k = k
+        self._cache: OrderedDict[str, tuple[Retriever, Evidence]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def index(self, articles: Sequence[Article]) -> tuple[Retriever, Evidence]:
+        """The (cached) retriever and source evidence of this article set."""
+        key = _key(articles)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+        else:
+            # a scorer whose model uses no similarity spares the embedding model (the slow part)
+            embeddings = getattr(self.scorer, "uses_embeddings", True)
+            retriever = Retriever(articles, use_embeddings=embeddings)
+            self._cache[key] = (retriever, sources_evidence(articles))
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return self._cache[key]
+
+    def check(
+        self, text: str, articles: Sequence[Article], cited: list[Sentence] | None = None
+    ) -> Verdict:
+        """Verdict for one claim: the cited sentences are tried first, then all sources."""
+        if not text.strip():
+            raise ValueError("cannot validate an empty sentence")
+        if (empty := self._nothing_to_check(text)) is not None:
+            return empty
+        retriever, sources = self.index(articles)
+        if cited:
+            usable = [s for s in cited if s.id in retriever.by_id]
+            cands = retriever.candidates(text, k=self.k, prefer=usable)
+            own = [c for c in cands if all(s in usable for s in c.sentences)]
+            if own:
+                verdict = self.scorer.score(text, own, articles, sources)
+                if verdict.supported:
+                    return verdict
+            ignored = [s.id for s in cited if s.id not in retriever.by_id]
+            note = [f"cited {', '.join(ignored)} is page debris or unknown"] if ignored else []
+            wide = self.scorer.score(text, retriever.candidates(text, k=self.k), articles, sources)
+            if wide.supported and own:
+                note.append("the cited sentences do not support it; other sentences do")
+            elif not wide.supported and own and verdict.score > wide.score:
+                wide = verdict
+            return wide.model_copy(update={"reasons": note + wide.reasons})
+        return self.scorer.score(text, retriever.candidates(text, k=self.k), articles, sources)
+
+    def validate(self, articles: Sequence[Article], summary: str | list[str]) -> ValidationReport:
+        """Check every sentence of `summary` (a text, split here, or a list of sentences).
+
+        A scorer with `score_summary` judges all sentences in one call (no cited-first
+        pass: a summary to validate cites nothing); any other scorer goes through `check`.
+        """
+        if isinstance(summary, str):
+            sentences = [summary[s:e] for s, e in split_sentences(summary)]
+        else:
+            sentences = [s.strip() for s in summary if s and s.strip()]
+        if not sentences:
+            raise ValueError("the summary has no sentences to validate")
+        if not articles:
+            raise ValueError("no articles to validate against")
+        if isinstance(self.scorer, SummaryScorer):
+            verdicts = self._check_at_once(sentences, articles, self.scorer)
+        else:
+            verdicts = [self.check(s, articles) for s in sentences]
+        claims = [Claim(text=s, verdict=v) for s, v in zip(sentences, verdicts, strict=True)]
+        return ValidationReport(articles=list(articles), claims=claims)
+
+    def _nothing_to_check(self, text: str) -> Verdict | None:
+        if cover_keys(text):
+            return None
+        return Verdict(  # "It is also": nothing a source could support
+            supported=False,
+            score=0.0,
+            reasons=["no content words: the sentence states nothing to check"],
+            scorer=self.scorer.name,
+        )
+
+    def _check_at_once(
+        self, sentences: list[str], articles: Sequence[Article], scorer: SummaryScorer
+    ) -> list[Verdict]:
+        """A scorer with `score_summary` (e.g. the LLM judge) gets every checkable
+        sentence with its candidates in one call; what `check` does per sentence."""
+        retriever, sources = self.index(articles)
+        verdicts = [self._nothing_to_check(s) for s in sentences]
+        todo = [i for i, v in enumerate(verdicts) if v is None]
+        if todo:
+            cands = [retriever.candidates(sentences[i], k=self.k) for i in todo]
+            judged = scorer.score_summary([sentences[i] for i in todo], cands, articles, sources)
+            for i, verdict in zip(todo, judged, strict=True):
+                verdicts[i] = verdict
+        return [v for v in verdicts if v is not None]
+
+
+_default: dict[str, Validator] = {}
+
+
+def validate(
+    articles: Sequence[Article], summary: str | list[str], scorer: str = "rules"
+) -> ValidationReport:
+    """Convenience: validate with a process-wide Validator for `scorer`."""
+    if scorer not in _default:
+        _default[scorer] = Validator(scorer)
+    return _default[scorer].validate(articles, summary)
