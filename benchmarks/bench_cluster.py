@@ -6,8 +6,10 @@ fixed seed; weights and threshold are chosen on the tuning half by B-cubed F1
 and reported on the held-out half (and, for reference, on all events).
 
     .venv/bin/python benchmarks/bench_cluster.py [--data PATH] [--seed 0]
+    .venv/bin/python benchmarks/bench_cluster.py --smoke   # 16 events, coarse grids, temp dir
 
-Prints a Markdown table and writes benchmarks/results/cluster.json.
+Prints a Markdown table and writes benchmarks/results/cluster.json (`--out`; `--smoke`
+writes to a temporary folder: it checks that the script runs, its figures mean little).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import itertools
 import json
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -35,9 +38,9 @@ THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.99, 0.01)]
 STEP = 0.1
 
 
-def load(path: Path):
+def load(path: Path, events: int | None = None):
     articles, gold = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines()[:events]:
         event = json.loads(line)
         for k, a in enumerate(event["articles"]):
             articles.append(
@@ -93,19 +96,21 @@ def baseline_similarity(articles) -> np.ndarray:
     return np.asarray((m @ m.T).todense())
 
 
-def weight_grid():
-    steps = int(round(1 / STEP))
+def weight_grid(step: float = STEP):
+    steps = int(round(1 / step))
     for e, t in itertools.product(range(steps + 1), repeat=2):
         if e + t <= steps:
-            yield (e * STEP, t * STEP, round(1 - (e + t) * STEP, 2))
+            yield (e * step, t * step, round(1 - (e + t) * step, 2))
 
 
-def best(sims_by_weights: dict, gold: list[int]) -> tuple[tuple, float, dict]:
+def best(
+    sims_by_weights: dict, gold: list[int], thresholds: list[float] = THRESHOLDS
+) -> tuple[tuple, float, dict]:
     """(weights, threshold, scores) maximising B-cubed F1 (ties: higher ARI)."""
     found = None
     for weights, sim in sims_by_weights.items():
         tree = cluster.average_linkage(sim)
-        for t in THRESHOLDS:
+        for t in thresholds:
             s = score(sim, t, gold, tree)
             cand = ((s["b3_f1"], s["ari"]), weights, t, s)
             if found is None or cand[0] > found[0]:
@@ -122,10 +127,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cluster.json")
+    ap.add_argument(
+        "--out", type=Path, default=None, help="default benchmarks/results/cluster.json"
+    )
+    ap.add_argument(
+        "--smoke", action="store_true", help="16 events, coarse grids, temp dir: does it run?"
+    )
     args = ap.parse_args()
+    if args.out is None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-cluster-")) if args.smoke else None
+        args.out = (folder or ROOT / "benchmarks" / "results") / "cluster.json"
+    thresholds = THRESHOLDS[::10] if args.smoke else THRESHOLDS
+    grid = list(weight_grid(0.5 if args.smoke else STEP))
 
-    articles, gold = load(args.data)
+    articles, gold = load(args.data, 16 if args.smoke else None)
     events = sorted(set(gold))
     random.Random(args.seed).shuffle(events)
     tune_ev, test_ev = set(events[: len(events) // 2]), set(events[len(events) // 2 :])
@@ -139,9 +154,9 @@ def main() -> None:
     signal_s = time.perf_counter() - t0
 
     ours_w, ours_t, ours_tune = best(
-        {w: cluster.combine(tune_parts, w) for w in weight_grid()}, tune_g
+        {w: cluster.combine(tune_parts, w) for w in grid}, tune_g, thresholds
     )
-    base_w, base_t, base_tune = best({"tfidf": baseline_similarity(tune_a)}, tune_g)
+    base_w, base_t, base_tune = best({"tfidf": baseline_similarity(tune_a)}, tune_g, thresholds)
 
     rows = {
         "ours": {
@@ -160,7 +175,7 @@ def main() -> None:
     }
     # Each signal alone, same protocol: shows what each contributes.
     for name, w in (("embedding only", (1, 0, 0)), ("entities only", (0, 0, 1))):
-        _, t, tune = best({w: cluster.combine(tune_parts, w)}, tune_g)
+        _, t, tune = best({w: cluster.combine(tune_parts, w)}, tune_g, thresholds)
         rows[name] = {
             "threshold": t,
             "tune": tune,
@@ -170,6 +185,7 @@ def main() -> None:
     result = {
         "data": str(args.data.name),
         "seed": args.seed,
+        "smoke": args.smoke,
         "events": {"tune": len(tune_ev), "test": len(test_ev)},
         "articles": {"tune": len(tune_a), "test": len(test_a), "all": len(articles)},
         "signals_s": round(signal_s, 2),

@@ -7,8 +7,11 @@ memory, and growth from one size to the next. Slow: minutes per size on 2 CPU
 cores with SmolLM2-135M.
 
     .venv/bin/python benchmarks/bench_digest.py [--sizes 25 50 100] [--jobs 2]
+    .venv/bin/python benchmarks/bench_digest.py --smoke   # fake model, 8 articles, temp dir
 
-Prints a Markdown table and writes benchmarks/results/digest.json.
+Prints a Markdown table and writes benchmarks/results/digest.json (`--out`). `--smoke`
+digests 8 articles with an in-process fake model (benchmarks/fake_model.py: extractive,
+canned) and writes to a temporary folder: it checks that the script runs, not the cost.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from summarize.digest.build import build_digest  # noqa: E402
 from summarize.settings import Settings  # noqa: E402
@@ -54,17 +58,31 @@ def write_inputs(n: int, folder: Path) -> Path:
     return path
 
 
-def run(n: int, jobs: int) -> dict:
+def run(n: int, jobs: int, fake: bool = False) -> dict:
+    """One digest of `n` articles; `fake`: with the in-process fake model, and without
+    tracing Python memory (tracemalloc slows a short run several times over)."""
     with tempfile.TemporaryDirectory(prefix="bench-digest-") as tmp:
         tmp = Path(tmp)
         inputs = write_inputs(n, tmp)
-        settings = Settings(cache_dir=tmp / "cache")  # empty cache: every call is real
-        tracemalloc.start()
+        client = None
+        if fake:
+            from fake_model import fake_client
+
+            client = fake_client(tmp / "cache")
+            settings = client.settings
+        else:
+            settings = Settings(cache_dir=tmp / "cache")  # empty cache: every call is real
+        if not fake:
+            tracemalloc.start()
         started = time.perf_counter()
-        digest = build_digest([str(inputs)], settings=settings, jobs=jobs, progress=False)
+        digest = build_digest(
+            [str(inputs)], settings=settings, client=client, jobs=jobs, progress=False
+        )
         wall = time.perf_counter() - started
-        _, py_peak = tracemalloc.get_traced_memory()
+        py_peak = tracemalloc.get_traced_memory()[1] if tracemalloc.is_tracing() else None
         tracemalloc.stop()
+        if client is not None:
+            client.close()
     return {
         "articles": digest.articles_read,
         "stories": len(digest.stories),
@@ -73,7 +91,7 @@ def run(n: int, jobs: int) -> dict:
         "model_calls": digest.usage.calls,
         "prompt_tokens": digest.usage.prompt_tokens,
         "completion_tokens": digest.usage.completion_tokens,
-        "python_peak_mb": round(py_peak / 2**20, 1),
+        "python_peak_mb": round(py_peak / 2**20, 1) if py_peak is not None else None,
         "process_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -82,12 +100,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100])
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "digest.json")
+    ap.add_argument("--out", type=Path, default=None, help="default benchmarks/results/digest.json")
+    ap.add_argument(
+        "--smoke", action="store_true", help="fake model, 8 articles, temp dir: does it run?"
+    )
     args = ap.parse_args()
+    if args.smoke:
+        args.sizes = [8]
+    if args.out is None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-digest-")) if args.smoke else None
+        args.out = (folder or ROOT / "benchmarks" / "results") / "digest.json"
 
     rows = []
     for n in args.sizes:
-        row = run(n, args.jobs)
+        row = run(n, args.jobs, fake=args.smoke)
         if rows:
             prev = rows[-1]
             row["growth_wall"] = round(row["wall_s"] / max(prev["wall_s"], 1e-9), 2)
@@ -96,7 +122,8 @@ def main() -> None:
         print(json.dumps(row), file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps({"jobs": args.jobs, "runs": rows}, indent=2) + "\n", encoding="utf-8"
+        json.dumps({"jobs": args.jobs, "smoke": args.smoke, "runs": rows}, indent=2) + "\n",
+        encoding="utf-8",
     )
     print(
         "| articles | stories (failed) | wall s | calls | prompt tok | completion tok "

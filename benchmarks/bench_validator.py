@@ -1,6 +1,7 @@
 """Benchmark the validator on every factuality file in ../shared/data/factuality.
 
     .venv/bin/python benchmarks/bench_validator.py [--max-rows 200] [--scorer rules]
+    .venv/bin/python benchmarks/bench_validator.py --smoke   # a few rows, seconds, temp dir
 
 For each file (at most --max-rows rows, seeded sample, the same rows
 fit_rules.py saw) it reports, in one run:
@@ -14,7 +15,8 @@ fit_rules.py saw) it reports, in one run:
   and, optimistically, at its best threshold on the file itself;
 - throughput: summary sentences validated per second (model load excluded,
   indexing of the sources included) and peak memory (maxrss).
-Prints a Markdown table and writes benchmarks/results/validator.json.
+Prints a Markdown table and writes benchmarks/results/validator.json (`--out`;
+`--smoke`: 3 files, 6 rows each, written to a temporary folder: checks the script runs).
 """
 
 from __future__ import annotations
@@ -24,16 +26,22 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 from factuality_data import DATA, MAX_ROWS, SEED, dataset_name, load_sample
 
-from summarize.eval.evaluate import _articles, balanced_accuracy, best_threshold
+from summarize.eval.evaluate import (
+    balanced_accuracy,
+    balanced_accuracy_at,
+    best_threshold,
+    row_articles,
+)
 from summarize.model import embed
-from summarize.support.checks import content_keys, key_found
 from summarize.support.validator import Validator
+from summarize.text.words import content_keys, key_found
 
 RESULTS = Path(__file__).resolve().parent / "results" / "validator.json"
 
@@ -55,7 +63,7 @@ def bench_file(path: Path, max_rows: int, scorer: str) -> dict:
     sentences, elapsed = 0, 0.0
     for row in rows:
         t = time.perf_counter()
-        report = validator.validate(_articles(row), row["summary"])
+        report = validator.validate(row_articles(row), row["summary"])
         elapsed += time.perf_counter() - t
         sentences += len(report.claims)
         labels.append(int(row["label"]))
@@ -84,15 +92,10 @@ def bench_file(path: Path, max_rows: int, scorer: str) -> dict:
 def lodo_threshold(others: list[dict]) -> float:
     """The baseline threshold maximising the mean balanced accuracy over `others`."""
     cuts = np.unique(np.concatenate([r["_baseline"] for r in others]))
-
-    def mean_ba(t: float) -> float:
-        return float(
-            np.mean(
-                [balanced_accuracy(r["_labels"], np.array(r["_baseline"]) >= t) for r in others]
-            )
-        )
-
-    return max(cuts, key=mean_ba)
+    mean_ba = np.mean(
+        [balanced_accuracy_at(r["_labels"], r["_baseline"], cuts) for r in others], axis=0
+    )
+    return cuts[int(np.argmax(mean_ba.round(12)))]  # ties: the lowest cut
 
 
 def main() -> None:
@@ -100,8 +103,18 @@ def main() -> None:
     ap.add_argument("--max-rows", type=int, default=MAX_ROWS)
     ap.add_argument("--scorer", default="rules")
     ap.add_argument("--files", nargs="*", help="file names (default: all)")
+    ap.add_argument("--out", type=Path, help=f"results file (default {RESULTS})")
+    ap.add_argument(
+        "--smoke", action="store_true", help="3 files x 6 rows into a temp dir: does it run?"
+    )
     args = ap.parse_args()
     paths = sorted(DATA.glob("*.jsonl"))
+    if args.smoke:
+        args.max_rows = min(args.max_rows, 6)
+        paths = paths[:3] if not args.files else paths
+        out = args.out or Path(tempfile.mkdtemp(prefix="bench-validator-")) / "validator.json"
+    else:
+        out = args.out or RESULTS
     if args.files:
         paths = [p for p in paths if p.name in args.files or p.stem in args.files]
     if not paths:
@@ -148,8 +161,8 @@ def main() -> None:
         ),
         "files": results,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=1) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=1) + "\n")
     print(
         "| file | rows | validator BA (LODO) | best-thr. BA (optimistic) | baseline BA (LODO) "
         "| baseline best-thr. (optimistic) | sent/s |"
@@ -169,6 +182,7 @@ def main() -> None:
         f"model load {summary['model_load_s']} s; "
         f"1-min load average at start/end {summary['load_average_start_end']}"
     )
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

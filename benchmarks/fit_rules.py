@@ -1,6 +1,7 @@
 """Fit the `rules` scorer's small monotone logistic model on the factuality dev files.
 
     .venv/bin/python benchmarks/fit_rules.py [--max-rows 200] [--cache PATH] [--features ...]
+    .venv/bin/python benchmarks/fit_rules.py --smoke   # 8 rows a file, into a temp dir
 
 Rows: at most `--max-rows` per file, seeded sample (the same rows the benchmark
 uses). Per-sentence features are extracted once and cached as .npz, so refits
@@ -15,7 +16,9 @@ and the two classes within each, so 0.5 is the balanced decision point.
 Writes `summarize/data/rules.json`: `default` (all files) and `holdout[name]`
 (fitted without that dataset, scaling included: leave-one-dataset-out, used by
 the benchmark). `--features` and `--vetoes` try other models on the cache;
-`--dry-run` only prints their leave-one-dataset-out accuracy.
+`--dry-run` only prints their leave-one-dataset-out accuracy. `--out` writes elsewhere;
+`--smoke` fits on 8 rows a file (fresh feature cache) and writes to a temporary folder,
+never over the shipped rules.json: it checks that the script runs.
 """
 
 from __future__ import annotations
@@ -33,15 +36,12 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from summarize.models import Article  # noqa: E402
+from summarize.support.policy import VETO_CAP, VETOES  # noqa: E402
 from summarize.support.scorers.rules import (  # noqa: E402
     FEATURES,
     MODEL_FEATURES,
     NEGATIVE,
-    VETO_CAP,
-    VETO_CHECKS,
-    VETOES,
     featurize,
-    vetoing,
 )
 from summarize.support.validator import Validator  # noqa: E402
 from summarize.text.segment import split_sentences  # noqa: E402
@@ -133,6 +133,15 @@ def _logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, signs: np.ndarray, C:
     return res.x[:-1], res.x[-1]
 
 
+# checks whose "error" findings may veto: the policy's, and the candidates `--vetoes` may try
+VETO_CHECKS = [*VETOES, "antonym"]
+
+
+def vetoing(findings):
+    """The error findings of the candidate veto checks."""
+    return [f for f in findings if f.severity == "error" and f.check in VETO_CHECKS]
+
+
 def vetoed_sentences(data: dict, vetoes: list[str]) -> np.ndarray:
     return data["V"][:, [VETO_CHECKS.index(v) for v in vetoes]].any(1)
 
@@ -193,12 +202,22 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, help="feature cache (.npz); default in the temp dir")
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--features", nargs="*", default=MODEL_FEATURES)
-    ap.add_argument("--vetoes", nargs="*", default=VETOES)
+    ap.add_argument("--vetoes", nargs="*", default=list(VETOES))
     ap.add_argument("--dry-run", action="store_true", help="print, do not write rules.json")
+    ap.add_argument("--out", type=Path, help=f"where to write the model (default {OUT})")
+    ap.add_argument(
+        "--smoke", action="store_true", help="8 rows a file, temp dir, not rules.json: runs?"
+    )
     args = ap.parse_args()
+    cache_dir = Path(tempfile.gettempdir())
+    out_path = args.out or OUT
+    if args.smoke:
+        args.max_rows = min(args.max_rows, 8)
+        cache_dir = Path(tempfile.mkdtemp(prefix="fit-rules-"))
+        out_path = args.out or cache_dir / "rules.json"
     embeddings = any(n.startswith("cos_") for n in args.features)
     name = f"rules-features-{args.max_rows}{'-emb' if embeddings else ''}.npz"
-    data = extract(args.max_rows, args.cache or Path(tempfile.gettempdir()) / name, embeddings)
+    data = extract(args.max_rows, args.cache or cache_dir / name, embeddings)
     d, y = data["dataset"], data["y"]
     names = sorted(set(d.tolist()))
     out = {"fitted_on": f"factuality dev files, <= {args.max_rows} seeded rows each"}
@@ -212,8 +231,9 @@ def main() -> None:
         print(f"{n:12s} leave-one-dataset-out BA {bas[-1]:.3f} ({m.sum()} rows)")
     print(f"mean {np.mean(bas):.3f}; default coef {out['default']['coef']}")
     if not args.dry_run:
-        OUT.write_text(json.dumps(out, indent=1) + "\n")
-        print(f"wrote {OUT}")
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {out_path}")
 
 
 if __name__ == "__main__":

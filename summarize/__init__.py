@@ -8,6 +8,7 @@ Most names are imported on first use, so `import summarize` stays cheap; `valida
 is imported at once because the submodule of the same name would otherwise shadow it.
 """
 
+import logging
 from importlib import import_module
 
 from summarize.models import (
@@ -25,6 +26,9 @@ from summarize.models import (
 )
 from summarize.support.validator import validate
 
+# A library is silent unless its user configures logging (the CLI does: --verbose, --quiet).
+logging.getLogger("summarize").addHandler(logging.NullHandler())
+
 _LAZY = {
     "load_articles": "sources.ingest",
     "article_from_text": "sources.ingest",
@@ -36,6 +40,10 @@ _LAZY = {
     "to_markdown": "render",
     "to_html": "render",
     "write_output": "render",
+    "SummarizeError": "errors",
+    "InputError": "errors",
+    "ConfigError": "errors",
+    "ModelError": "errors",
 }
 
 __all__ = [

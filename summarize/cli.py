@@ -2,69 +2,281 @@
 
 Each command loads inputs, calls one library function, renders the result.
 Exit status: 0 success, 1 the result has unsupported content (validate) or
-failed stories (story/digest), 2 unusable input or configuration.
+failed stories (story/digest) or a failed model call, 2 unusable input or
+configuration, 130 interrupted. Errors reach the status in one place: every
+command runs under `_handled`, which maps `summarize.errors` kinds by `EXIT_CODES`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import logging
 import sys
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
+from summarize.errors import (
+    ConfigError,
+    FetchError,
+    InputError,
+    ModelError,
+    OutputError,
+    SummarizeError,
+)
 from summarize.models import InputProblem
-from summarize.sources.ingest import load_articles
+from summarize.settings import ConfigWarning
+from summarize.sources.ingest import (
+    decode_text,
+    expand_directory,
+    load_articles,
+    normalise_text,
+    read_text,
+)
 
-app = typer.Typer(
+# The one mapping from error kind to exit status: the first kind that matches wins
+# (ConfigError before ModelError: a model that is not configured is a configuration error).
+EXIT_CODES: tuple[tuple[type[SummarizeError], int], ...] = (
+    (ConfigError, 2),
+    (InputError, 2),
+    (FetchError, 2),
+    (OutputError, 2),
+    (ModelError, 1),
+    (SummarizeError, 2),
+)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+def exit_code(exc: SummarizeError) -> int:
+    """The exit status for an error, by `EXIT_CODES`."""
+    return next(code for kind, code in EXIT_CODES if isinstance(exc, kind))
+
+
+class _App(typer.Typer):
+    """A Typer whose every command runs under `_handled`."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable], Callable]:
+        register = super().command(*args, **kwargs)
+        return lambda command: register(_handled(command))
+
+
+app = _App(
     help="Neutral combined news summaries; every sentence checked against its source span.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},  # -h on every command
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 out_console = Console()
 err_console = Console(stderr=True)
 
-FORMATS = ("text", "markdown", "json", "html")
+FORMATS = ("text", "markdown", "json", "html")  # of story and validate
+DIGEST_FORMATS = ("md", "json", "html", "txt")  # of digest: the files digest.EXT
+_FORMAT_NAMES = {"md": "markdown", "txt": "text"}
 _EXTENSIONS = {"markdown": "md", "json": "json", "html": "html", "text": "txt"}
+_LABEL_STYLES = {"error:": "bold red", "warning:": "yellow", "skipped": "yellow"}
+
+
+def _say(label: str, message: str) -> None:
+    """One line on stderr: `label` (styled), then `message` as plain text: a message
+    (a file name, a problem, an exception) is never read as rich markup."""
+    line = Text.assemble((label, _LABEL_STYLES.get(label, "")), " ", message)
+    err_console.print(line, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print `error: MESSAGE` on one line of stderr; the Exit to raise with `code`."""
+    _say("error:", message)
     return typer.Exit(code)
+
+
+# The app's own options of this invocation (set by `main`, the app callback).
+_app_options: dict[str, Any] = {"quiet": False}
+
+
+def _quiet() -> bool:
+    """`summarize --quiet ...`: no progress display and no `wrote` lines."""
+    return bool(_app_options["quiet"])
+
+
+def _info(message: str) -> None:
+    """A line about what was done (`wrote FILE`): not shown with --quiet."""
+    if not _quiet():
+        err_console.print(Text(message), highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _status(message: str) -> Iterator[None]:
+    """A spinner with `message` on stderr while the block runs (a terminal only; none
+    with --quiet)."""
+    if _quiet():
+        yield
+        return
+    with err_console.status(Text(message)):
+        yield
+
+
+class _LogHandler(logging.Handler):
+    """Log records of the `summarize` logger as one `level: message` line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _say(f"{record.levelname.lower()}:", record.getMessage())
+        except Exception:
+            self.handleError(record)
+
+
+def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
+    """The `summarize` logger's level for this run: error with --quiet, else warning,
+    info (-v), debug (-vv), with one handler writing through `_say`. Returns what
+    puts the logger back as it was (the command's end)."""
+    logger = logging.getLogger("summarize")
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    level, handler = logger.level, _LogHandler()
+    logger.setLevel(logging.ERROR if quiet else levels[min(verbose, len(levels) - 1)])
+    logger.addHandler(handler)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    return restore
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("summarize")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"summarize {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="More log lines on stderr: -v info, -vv debug."
+        ),
+    ] = 0,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress display and no 'wrote' lines; log errors only. "
+            "Warnings about inputs still show.",
+        ),
+    ] = False,
+) -> None:
+    """Neutral combined news summaries; every sentence checked against its source span."""
+    _app_options["quiet"] = quiet
+    ctx.call_on_close(_configure_logging(verbose, quiet))
+
+
+def _handled(command: Callable) -> Callable:
+    """`command` with the one error mapping: a SummarizeError becomes `error: MESSAGE`
+    and its EXIT_CODES status, Ctrl-C status 130; a ConfigWarning (an unknown key in
+    the config file) becomes a `warning:` line. Anything else is a bug: a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings():
+            show = warnings.showwarning
+
+            def show_config_warnings(message, category, *rest, **options):
+                if issubclass(category, ConfigWarning):
+                    _say("warning:", str(message))
+                else:
+                    show(message, category, *rest, **options)
+
+            warnings.showwarning = show_config_warnings
+            try:
+                return command(*args, **kwargs)
+            except SummarizeError as exc:
+                raise _fail(str(exc), exit_code(exc)) from exc
+            except KeyboardInterrupt:
+                err_console.print("interrupted", highlight=False)
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return run
 
 
 def _report_problems(problems: list[InputProblem]) -> None:
     for problem in problems:
-        err_console.print(f"[yellow]skipped[/] {problem}", highlight=False, markup=False)
+        _say("skipped", str(problem))
+
+
+def _read_summary(summary: str) -> str:
+    """The summary's text, decoded as an article file is (`sources.ingest`): UTF-8,
+    UTF-16 with a BOM, or Latin-1/cp1252; `-` reads stdin. InputError naming it."""
+    if summary != "-":
+        return read_text(summary)
+    stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+    data = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+    return normalise_text(decode_text("<stdin>", data))
+
+
+def _refuse_self_support(summary: str, sources: list[Path]) -> None:
+    """InputError when the summary file is also one of the sources (given, or in a
+    given folder): it would support every one of its own sentences."""
+    if summary == "-":
+        return
+    target = Path(summary).resolve()
+    for given in sources:
+        files = expand_directory(given) if given.is_dir() else [given]
+        if any(f.resolve() == target for f in files):
+            raise InputError(
+                summary,
+                f"the summary is also a source ({given}): it would support itself; "
+                "give the sources without it",
+            )
 
 
 def _load(paths: list[Path]):
     articles, problems = load_articles(paths)
     _report_problems(problems)
     if not articles:
-        raise _fail("no usable article in the inputs")
+        raise InputError("no usable article in the inputs")
     return articles, problems
 
 
-def _check_format(fmt: str) -> str:
-    fmt = {"md": "markdown"}.get(fmt, fmt)
-    if fmt not in FORMATS:
-        raise _fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    return fmt
+def _check_format(fmt: str, choices: tuple[str, ...] = FORMATS) -> str:
+    """The format's name (markdown, json, html, text) if it is one of `choices` (or an
+    alias of one: md, txt); else ConfigError listing `choices`."""
+    name = _FORMAT_NAMES.get(fmt.strip().lower(), fmt.strip().lower())
+    if name not in {_FORMAT_NAMES.get(c, c) for c in choices}:
+        raise ConfigError(f"--format: unknown format {fmt!r}; choose from {', '.join(choices)}")
+    return name
 
 
 def _emit(obj, fmt: str, out: Path | None) -> None:
     """Write `obj` to `out` in `fmt`, or show it on stdout."""
-    from summarize.render import OutputError, to_html, to_markdown, to_terminal, write_output
+    from summarize.render import to_html, to_markdown, to_terminal, write_output
 
     if out is not None:
-        try:
-            write_output(obj, out, fmt)
-        except OutputError as exc:
-            raise _fail(str(exc)) from exc
-        err_console.print(f"wrote {out}", highlight=False)
+        write_output(obj, out, fmt)
+        _info(f"wrote {out}")
     elif fmt == "text":
         to_terminal(obj, out_console)
     elif fmt == "json":
@@ -76,16 +288,17 @@ def _emit(obj, fmt: str, out: Path | None) -> None:
 
 
 def _settings(**overrides):
-    """Settings from flags > environment > config file > defaults."""
-    from pydantic import ValidationError
-
+    """Settings from flags > environment > config file > defaults; a group's flags come
+    as a dict (`digest={"jobs": 4}`). Flags not given are None. Bad: ConfigError."""
     from summarize.settings import Settings
 
-    given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        raise _fail(f"bad configuration: {exc}") from exc
+    given = {}
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None} or None
+        if value is not None:
+            given[key] = value
+    return Settings(**given)
 
 
 ModelOpt = Annotated[
@@ -104,7 +317,13 @@ TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds per
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Ask the model again, ignoring the cache.")
 ]
-ScorerOpt = Annotated[str, typer.Option(help="Support scorer: rules, learned, nli or llm-judge.")]
+ScorerOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Support scorer: rules, learned, nli or llm-judge (default: support.scorer, rules).",
+        show_default=False,
+    ),
+]
 NliModelOpt = Annotated[
     Path | None,
     typer.Option(
@@ -123,42 +342,43 @@ CalibrationOpt = Annotated[
 ]
 
 
-def _validator(scorer: str, nli_model: Path | None, calibration: Path | None = None, **extra):
-    """The Validator for `--scorer` (and `--nli-model`, `--calibration`); bad configuration
-    exits with 2. `extra`: further scorer options (the model client of `_model_client`)."""
+def _validator(
+    settings, scorer: str, nli_model: Path | None, calibration: Path | None = None, **extra
+):
+    """The Validator for `--scorer` (and `--nli-model`, `--calibration`), with the
+    threshold and k of `settings.support`. `extra`: further scorer options (the model
+    client of `_model_client`). Bad options: ConfigError."""
     from summarize.support.validator import Validator
 
     if nli_model is not None and scorer != "nli":
-        raise _fail(f"--nli-model is for --scorer nli, not --scorer {scorer}")
+        raise ConfigError(f"--nli-model is for --scorer nli, not --scorer {scorer}")
     if calibration is not None and scorer != "learned":
-        raise _fail(f"--calibration is for --scorer learned, not --scorer {scorer}")
+        raise ConfigError(f"--calibration is for --scorer learned, not --scorer {scorer}")
     options = {"model_path": nli_model} if nli_model is not None else {}
     if calibration is not None:
         options["calibration"] = calibration
     options.update(extra)
+    support = settings.support
     try:
-        return Validator(scorer=scorer, **options)
-    except (ValueError, RuntimeError) as exc:
-        raise _fail(str(exc)) from exc
+        return Validator(scorer=scorer, threshold=support.threshold, k=support.k, **options)
+    except SummarizeError:
+        raise
+    except (ValueError, RuntimeError) as exc:  # a scorer that does not raise summarize.errors
+        raise ConfigError(str(exc)) from exc
 
 
-def _model_client(ctx: typer.Context, scorer: str, **overrides) -> dict:
+def _model_client(ctx: typer.Context, scorer: str, settings) -> dict:
     """`{"client": ...}` for a scorer that asks a model (llm-judge), else `{}`.
 
     The client is the one `summarize story` uses (flags > env > config file; the
     embedded model when none is configured), open until the command ends.
     """
-    from summarize.model.client import ModelError, open_client
-    from summarize.model.local import LocalModelError
+    from summarize.model.client import open_client
     from summarize.support.scorers.base import needs_model
 
     if not needs_model(scorer):
         return {}
-    settings = _settings(**overrides)
-    try:
-        return {"client": ctx.with_resource(open_client(settings))}
-    except (ModelError, LocalModelError) as exc:
-        raise _fail(str(exc)) from exc
+    return {"client": ctx.with_resource(open_client(settings))}
 
 
 @app.command()
@@ -170,7 +390,7 @@ def validate(
         str, typer.Option("--format", "-f", help="text, markdown, json or html.")
     ] = "text",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report here.")] = None,
-    scorer: ScorerOpt = "rules",
+    scorer: ScorerOpt = None,
     nli_model: NliModelOpt = None,
     calibration: CalibrationOpt = None,
     model: ModelOpt = None,
@@ -185,9 +405,7 @@ def validate(
     --scorer llm-judge asks the model `summarize story` uses (same options and env).
     """
     fmt = _check_format(fmt)
-    client = _model_client(
-        ctx,
-        scorer,
+    settings = _settings(
         model=model,
         base_url=base_url,
         temperature=temperature,
@@ -195,19 +413,16 @@ def validate(
         timeout_s=timeout,
         use_cache=False if no_cache else None,
     )
-    validator = _validator(scorer, nli_model, calibration, **client)
+    scorer = scorer or settings.support.scorer
+    client = _model_client(ctx, scorer, settings)
+    validator = _validator(settings, scorer, nli_model, calibration, **client)
+    _refuse_self_support(summary, sources)
+    summary_text = _read_summary(summary)
     articles, problems = _load(sources)
-    if summary == "-":
-        summary_text = sys.stdin.read()
-    else:
-        try:
-            summary_text = Path(summary).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _fail(f"{summary}: cannot read summary ({exc})") from exc
     try:
         report = validator.validate(articles, summary_text)
-    except ValueError as exc:
-        raise _fail(f"{summary}: {exc}") from exc
+    except InputError as exc:  # say which summary
+        raise InputError(summary, exc.problem) from exc
     report.problems = problems
     _emit(report, fmt, out)
     raise typer.Exit(0 if report.all_supported else 1)
@@ -217,7 +432,7 @@ def validate(
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL rows with sources and summary.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions JSONL.")],
-    scorer: ScorerOpt = "rules",
+    scorer: ScorerOpt = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
     nli_model: NliModelOpt = None,
     calibration: CalibrationOpt = None,
@@ -226,8 +441,10 @@ def evaluate(
     from summarize.eval.evaluate import evaluate_file
 
     if not file.is_file():
-        raise _fail(f"{file}: no such file")
-    validator = _validator(scorer, nli_model, calibration)
+        raise InputError(file, "no such file")
+    settings = _settings()
+    scorer = scorer or settings.support.scorer
+    validator = _validator(settings, scorer, nli_model, calibration)
     result = evaluate_file(file, out, scorer=scorer, limit=limit, validator=validator)
     for key, value in result.items():  # evaluate_file returns a plain dict of metrics
         out_console.print(f"{key}: {value}", highlight=False)
@@ -244,19 +461,37 @@ def calibrate(
     Use it with `--scorer learned --calibration FILE`; check it with `summarize eval` on
     other labelled rows (the accuracy printed here is measured on the fitting rows).
     """
-    from summarize.eval.calibrate import CalibrationError, calibrate_file
+    from summarize.eval.calibrate import calibrate_file
 
     if not file.is_file():
-        raise _fail(f"{file}: no such file")
-    try:
-        result = calibrate_file(file, out, limit=limit)
-    except CalibrationError as exc:
-        raise _fail(f"{file}: {exc}") from exc
+        raise InputError(file, "no such file")
+    result = calibrate_file(file, out, limit=limit)  # a CalibrationError names the file
     for problem in result.pop("problems"):
-        err_console.print(f"{file}: {problem}", highlight=False)
+        _say("skipped", f"{file}: {problem}")
     for key, value in result.items():
         out_console.print(f"{key}: {value}", highlight=False)
-    out_console.print(f"wrote {out}", highlight=False)
+    _info(f"wrote {out}")
+
+
+def _warn_if_several_events(articles, settings) -> None:
+    """A `warning:` line when the digest's grouping (`digest.cluster`, at the
+    `digest.threshold` distance) would make several stories of `articles`."""
+    if len(articles) < 2:
+        return
+    from summarize.digest.cluster import cluster_articles
+
+    try:
+        groups = cluster_articles(articles, threshold=settings.digest.threshold)
+    except Exception as exc:  # no grouping (e.g. a broken model install): no warning
+        logging.getLogger("summarize").debug("could not group the articles: %s", exc)
+        return
+    if len(groups) > 1:
+        listed = " | ".join(", ".join(a.id for a in group) for group in groups)
+        _say(
+            "warning:",
+            f"these articles seem to be about {len(groups)} different events ({listed}); "
+            "one summary may mix them: `summarize digest` writes one per event",
+        )
 
 
 @app.command()
@@ -274,7 +509,7 @@ def story(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Write one neutral, validated summary of ARTICLES with every claim linked to its source."""
-    from summarize.model.client import ModelError, open_client
+    from summarize.model.client import open_client
     from summarize.story.pipeline import summarize_story
 
     fmt = _check_format(fmt)
@@ -287,11 +522,10 @@ def story(
         timeout_s=timeout,
         use_cache=False if no_cache else None,
     )
-    try:
-        with open_client(settings) as client:
-            result = summarize_story(sources, settings=settings, client=client)
-    except ModelError as exc:
-        raise _fail(str(exc), 1) from exc
+    _warn_if_several_events(sources, settings)
+    waiting = f"summarizing {len(sources)} article{'s' if len(sources) != 1 else ''}"
+    with _status(f"{waiting}: waiting for the model…"), open_client(settings) as client:
+        result = summarize_story(sources, settings=settings, client=client)
     _emit(result, fmt, out)
     if result.error:
         raise _fail(result.error, 1)
@@ -310,20 +544,43 @@ def digest(
     since: Annotated[
         str | None, typer.Option(help="Only articles newer than e.g. 24h, 2d.")
     ] = None,
-    jobs: Annotated[int, typer.Option(help="Stories summarized at once.")] = 2,
-    threshold: Annotated[float | None, typer.Option(help="Story clustering threshold.")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            help="Stories summarized at once (default: digest.jobs, 2).", show_default=False
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Story clustering distance (default: digest.threshold, 0.61).",
+            show_default=False,
+        ),
+    ] = None,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Write the digest even when it has no story (else: exit 2, files kept).",
+        ),
+    ] = False,
 ) -> None:
-    """Group the day's articles into stories and write a validated digest (Markdown, JSON, HTML)."""
-    from summarize.digest.build import build_digest
-    from summarize.render import OutputError, write_output
+    """Group the day's articles into stories and write a validated digest (Markdown, JSON, HTML).
 
-    formats = [_check_format(f.strip()) for f in fmt.split(",") if f.strip()]
+    Ctrl-C writes the stories finished so far (the digest marked incomplete) and exits
+    130; run it again to finish: answers already given come from the cache.
+    """
+    from summarize.digest.build import DigestInterrupted, build_digest
+
+    formats = [_check_format(f, DIGEST_FORMATS) for f in fmt.split(",") if f.strip()]
+    if not formats:
+        raise ConfigError(f"--format: no format given; choose from {', '.join(DIGEST_FORMATS)}")
     settings = _settings(
         model=model,
         base_url=base_url,
@@ -331,22 +588,42 @@ def digest(
         max_tokens=max_tokens,
         timeout_s=timeout,
         use_cache=False if no_cache else None,
+        digest={"jobs": jobs, "threshold": threshold},
     )
     try:
         result = build_digest(
-            inputs, date=date, since=since, settings=settings, jobs=jobs, threshold=threshold
+            inputs, date=date, since=since, settings=settings, progress=not _quiet()
         )
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
+    except DigestInterrupted as stop:  # first Ctrl-C: keep what is finished, then exit 130
+        _report_problems(stop.digest.problems)
+        if stop.digest.stories:
+            _write_digest(stop.digest, out, formats)
+            err_console.print(
+                f"interrupted: {len(stop.digest.stories)} finished stories written "
+                "(marked incomplete); run again to finish from the cache",
+                highlight=False,
+            )
+        raise
     _report_problems(result.problems)
+    if not result.stories and not allow_empty:
+        why = next((n for n in result.notes if n.startswith("no articles")), "")
+        raise InputError(
+            f"{why or 'no readable article in the inputs'}: nothing written, the files in "
+            f"{out} are kept (--allow-empty writes an empty digest)"
+        )
+    _write_digest(result, out, formats)
+    failed = [s for s in result.stories if s.error]
+    if failed and len(failed) == len(result.stories):
+        first = (failed[0].error or "").splitlines()[0]
+        raise _fail(f"every story failed ({len(failed)}); the first: {first}", 1)
+    raise typer.Exit(0)
+
+
+def _write_digest(result, out: Path, formats: list[str]) -> None:
+    """digest.md / .json / .html in `out`, each replaced atomically (never half-written)."""
+    from summarize.render import write_output
+
     for fmt_name in formats:
         path = out / f"digest.{_EXTENSIONS[fmt_name]}"
-        try:
-            write_output(result, path, fmt_name)
-        except OutputError as exc:
-            raise _fail(str(exc)) from exc
-        err_console.print(f"wrote {path}", highlight=False)
-    failed = [s for s in result.stories if s.error]
-    if not result.stories:
-        raise _fail("no story could be built from the inputs")
-    raise typer.Exit(1 if failed and len(failed) == len(result.stories) else 0)
+        write_output(result, path, fmt_name)
+        _info(f"wrote {path}")

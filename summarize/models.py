@@ -54,6 +54,13 @@ class Article(BaseModel):
         """True when `[start, end)` overlaps any debris range."""
         return any(s < end and start < e for s, e in self.debris)
 
+    def clean_text(self) -> str:
+        """The text with its debris blanked out (same length, so offsets stay true)."""
+        text = self.text
+        for start, end in sorted(self.debris):
+            text = text[:start] + " " * (end - start) + text[end:]
+        return text
+
     def span(self, start: int, end: int) -> Span:
         """The span of this article at `[start, end)`, quote taken from the text."""
         return Span(article_id=self.id, start=start, end=end, quote=self.text[start:end])
@@ -231,3 +238,6 @@ class Digest(BaseModel):
     articles_read: int = 0
     usage: Usage = Field(default_factory=Usage)
     elapsed_s: float = 0.0
+    # True when the run was interrupted (Ctrl-C): only the stories finished before it
+    # are here; a rerun resumes from the model response cache. A note says so too.
+    incomplete: bool = False

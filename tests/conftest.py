@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-# Model-client fixtures (cassette replay, socket guard), owned by the llm tests.
+# Model-client fixtures (cassette replay), owned by the llm tests. The network is blocked
+# (but for loopback) by pytest-recording: `--block-network` in pyproject.toml addopts.
 from tests.llm_support import *  # noqa: F401,F403
 
 TESTS = Path(__file__).resolve().parent

@@ -15,16 +15,14 @@ asks for. The real server is the embedded SmolLM2 model, or the server of your c
 The key never reaches a cassette: the client only ever holds the dummy key, the proxy adds
 the real one upstream, and `authorization`-like headers are filtered besides.
 
-A socket guard (autouse, session) makes any connection to a non-loopback address raise,
-unless SUMMARIZE_ALLOW_NETWORK=1.
+Network: pytest-recording's `--block-network` (pyproject addopts, loopback allowed) makes
+any other connection raise; VCR lifts it only while recording (record mode not "none").
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -41,7 +39,6 @@ __all__ = [
     "TEST_BASE_URL",
     "TEST_MODEL",
     "RECORDING",
-    "network_guard",
     "vcr_config",
     "vcr_cassette_dir",
     "llm_upstream",
@@ -65,71 +62,6 @@ SECRET_HEADERS = [
     "cookie",
     "set-cookie",
 ]
-
-
-# ---- network guard -----------------------------------------------------------------------
-
-
-class NetworkBlockedError(RuntimeError):
-    """A test tried to reach beyond the loopback interface."""
-
-
-def _is_loopback(address: object) -> bool:
-    if not isinstance(address, tuple):  # AF_UNIX paths and the like
-        return True
-    host = str(address[0])
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-@contextlib.contextmanager
-def blocking_network() -> Iterator[None]:
-    """Patch socket connects and name lookups so only loopback works."""
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def check(address: object) -> None:
-        if not _is_loopback(address):
-            raise NetworkBlockedError(f"network access blocked in tests: connect to {address!r}")
-
-    def connect(self, address):
-        check(address)
-        return real_connect(self, address)
-
-    def connect_ex(self, address):
-        check(address)
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host, *args, **kwargs):
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is not None and not _is_loopback((name, 0)):
-            try:
-                ipaddress.ip_address(str(name).split("%")[0])
-            except ValueError:
-                raise NetworkBlockedError(f"name lookup blocked in tests: {name!r}") from None
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
-    socket.getaddrinfo = getaddrinfo
-    try:
-        yield
-    finally:
-        socket.socket.connect, socket.socket.connect_ex = real_connect, real_connect_ex
-        socket.getaddrinfo = real_getaddrinfo
-
-
-@pytest.fixture(scope="session", autouse=True)
-def network_guard() -> Iterator[None]:
-    """The whole suite runs offline: only loopback connections are allowed."""
-    if os.environ.get("SUMMARIZE_ALLOW_NETWORK") == "1":
-        yield
-        return
-    with blocking_network():
-        yield
 
 
 # ---- vcrpy configuration -----------------------------------------------------------------
@@ -194,12 +126,13 @@ def llm_upstream() -> Iterator[Upstream | None]:
         return
     from summarize.model.local import local_server
 
-    with local_server(
-        Settings(
-            local_ctx=8192, local_threads=1, config_file="/nonexistent/summarize-test-config.toml"
-        )
-    ) as url:
-        yield Upstream(url, None, None)
+    with local_server(Settings(local_ctx=8192, local_threads=1, config_file=os.devnull)) as url:
+        # The embedded server takes only its per-run key: the proxy adds it upstream.
+        os.environ["SUMMARIZE_RECORD_EMBEDDED_KEY"] = url.api_key
+        try:
+            yield Upstream(url, None, "SUMMARIZE_RECORD_EMBEDDED_KEY")
+        finally:
+            os.environ.pop("SUMMARIZE_RECORD_EMBEDDED_KEY", None)
 
 
 @contextlib.contextmanager
@@ -257,7 +190,8 @@ def llm_test_settings(cache_dir: Path, **overrides) -> Settings:
         "use_cache": True,
         "local_ctx": 8192,
         "local_threads": 2,
-        "config_file": "/nonexistent/summarize-test-config.toml",
+        "context_tokens": 8192,  # the window the cassettes were recorded with
+        "config_file": os.devnull,  # no config file
     }
     values.update(overrides)
     return Settings(**values)

@@ -14,6 +14,8 @@ import pytest
 from summarize.models import Article, Claim, Digest, Story, Verdict
 from summarize.render import write_output
 
+pytestmark = pytest.mark.slow  # starts a browser
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",

@@ -72,6 +72,7 @@ def _metric(output: str, name: str) -> float:
     return float(found.group(1))
 
 
+@pytest.mark.slow
 def test_calibrate_writes_a_layer_the_learned_scorer_uses(tmp_path):
     rows, layer = _rows(tmp_path / "rows.jsonl"), tmp_path / "calibration.json"
     result = CliRunner().invoke(app, ["calibrate", str(rows), "--out", str(layer)])

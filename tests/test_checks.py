@@ -11,11 +11,9 @@ from summarize.support.checks import (
     check_negation,
     check_numbers,
     check_quotes,
-    dates,
-    entities,
-    quantities,
     run_checks,
 )
+from summarize.text.values import dates, entities, quantities
 
 SOURCE = (
     "The council approved a budget of $5 million on Wednesday, March 3. "

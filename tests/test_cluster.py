@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.digest.cluster import cluster_articles, entities, rank_clusters
+from summarize.digest.cluster import cluster_articles, entity_keys, rank_clusters
 from summarize.models import Article
 from summarize.sources.ingest import article_from_text, load_articles
 
@@ -35,6 +35,7 @@ def test_examples_group_by_event_and_single_source_stays_alone():
     assert ids[3] == ["harbour-herald-museum"]  # the single-source story, alone and last
 
 
+@pytest.mark.slow
 def test_allsides_slice_ari_above_floor():
     if not ALLSIDES.is_file():
         pytest.skip("../shared not available")
@@ -80,7 +81,7 @@ def test_articles_inside_a_story_are_ordered_deterministically():
 
 
 def test_entities_skip_sentence_starters_and_keep_numbers():
-    found = entities("The Kessary Water Authority said 1,200 people left on Friday. It rained.")
+    found = entity_keys("The Kessary Water Authority said 1,200 people left on Friday. It rained.")
     assert {"kessary", "water", "authority", "1200"} <= found
     assert not {"the", "it", "friday"} & found
 

@@ -89,7 +89,8 @@ def test_digest_completes_when_one_story_fails(tmp_path):
         jobs=2,
     )
     assert digest.date == "2026-11-21"
-    assert digest.articles_read == 7  # the battery story is from the 20th; the museum undated
+    # every article read counts, in the window or not (the battery story is from the 20th)
+    assert digest.articles_read == 9
     assert len(digest.stories) == 3
     failed = [s for s in digest.stories if s.error]
     assert len(failed) == 1
@@ -101,5 +102,8 @@ def test_digest_completes_when_one_story_fails(tmp_path):
     }
     assert digest.stories[-1].outlets == ["harbour-herald-museum"]  # single source ranks last
     assert digest.problems == []  # an undated article is kept, noted, not a problem
-    assert digest.notes == ["1 undated article(s) (no publication date): kept"]
+    assert digest.notes == [
+        "1 undated article(s) (no publication date): kept",
+        "7 of 9 articles in the date window (2026-11-21)",
+    ]
     assert digest.elapsed_s > 0

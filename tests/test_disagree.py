@@ -8,7 +8,8 @@ import pytest
 
 from summarize.models import Article
 from summarize.sources.ingest import article_from_text, load_articles
-from summarize.story.disagree import MAX_REPORTED, extract_values, find_disagreements
+from summarize.story.disagree import MAX_REPORTED, find_disagreements
+from summarize.text.values import extract_values
 
 
 def _pair(a: str, b: str) -> list[Article]:
@@ -138,6 +139,7 @@ def _values(found) -> set[tuple[str, frozenset[str]]]:
     return {(d.kind, frozenset(d.values)) for d in found}
 
 
+@pytest.mark.slow
 def test_flood_story_reports_evacuated_count_and_gate_day(events) -> None:
     found = find_disagreements(events["flood"])
     assert _values(found) == {
@@ -156,6 +158,7 @@ def test_flood_story_reports_evacuated_count_and_gate_day(events) -> None:
     assert all("gates" in s.quote for s in day.spans)  # the day the gates opened
 
 
+@pytest.mark.slow
 def test_fare_story_outlets_agree_on_every_figure(events) -> None:
     # all three outlets give the same figures: "$84 monthly pass" vs "$18 million shortfall",
     # "voted 9-4" vs "defeated 5-8", "Comments (3)" vs "60 residents" are different facts

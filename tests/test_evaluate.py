@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from summarize.eval.evaluate import balanced_accuracy, best_threshold, evaluate_file, evaluate_rows
+from summarize.eval.evaluate import (
+    balanced_accuracy,
+    balanced_accuracy_at,
+    best_threshold,
+    evaluate_file,
+    evaluate_rows,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "factuality"
 
@@ -16,6 +23,31 @@ def test_balanced_accuracy_and_best_threshold():
     assert balanced_accuracy([1, 1, 0, 0], [True, False, False, False]) == pytest.approx(0.75)
     ba, t = best_threshold([1, 1, 0, 0], [0.9, 0.8, 0.3, 0.85])
     assert ba == pytest.approx(0.75) and t in (0.8, 0.9)
+
+
+def test_metric_edge_cases_keep_their_meaning():
+    # one class only: the recall of that class; no rows: NaN, and the neutral cut 0.5
+    assert balanced_accuracy([1, 1], [True, False]) == pytest.approx(0.5)
+    assert balanced_accuracy([0, 0, 0], [False, False, True]) == pytest.approx(2 / 3)
+    assert np.isnan(balanced_accuracy([], []))
+    assert best_threshold([], []) == (0.0, 0.5)
+    assert best_threshold([1, 1, 1], [0.2, 0.7, 0.4]) == (1.0, 0.2)
+    assert best_threshold([0], [0.4]) == (0.0, 0.5)  # no cut beats predicting nothing
+    # ties go to the highest cut
+    assert best_threshold([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]) == (0.75, 0.9)
+
+
+def test_balanced_accuracy_at_many_cuts_matches_one_at_a_time():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 60)
+    scores = rng.random(60).round(2)
+    cuts = np.concatenate([[-1.0, 2.0], scores, rng.random(20)])
+    expected = [balanced_accuracy(labels, scores >= t) for t in cuts]
+    assert balanced_accuracy_at(labels, scores, cuts) == pytest.approx(expected)
+    ba, t = best_threshold(labels, scores)
+    assert ba == pytest.approx(max(expected)) and balanced_accuracy(
+        labels, scores >= t
+    ) == pytest.approx(ba)
 
 
 def test_bad_rows_are_skipped_not_fatal():

@@ -13,13 +13,13 @@ from summarize.sources.feeds import (
     MAX_ITEMS,
     canonical_url,
     collect_articles,
-    detect_language,
     merge_duplicates,
     parse_opml,
     read_feed,
     root_element,
     url_list,
 )
+from summarize.text.language import detect_language
 
 REPO = Path(__file__).resolve().parents[1]
 FEEDS = Path(__file__).resolve().parent / "fixtures" / "feeds"
@@ -126,6 +126,7 @@ def _big_feed(path: Path, n: int) -> None:
         f.write("</channel></rss>")
 
 
+@pytest.mark.slow
 def test_ten_thousand_items_are_streamed_capped_and_reported(tmp_path):
     path = tmp_path / "big.xml"
     _big_feed(path, 10_000)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from summarize.corpus import segment
 from summarize.models import Article, InputProblem
 from summarize.sources.ingest import (
     MAX_ARTICLE_BYTES,
@@ -16,7 +17,6 @@ from summarize.sources.ingest import (
     load_articles,
     load_file,
 )
-from summarize.text.segment import segment
 
 INGEST = Path(__file__).resolve().parent / "fixtures" / "ingest"
 BAD = INGEST / "bad"

@@ -77,9 +77,11 @@ def test_cross_encoder_runs_without_torch():
     assert "torch" not in sys.modules
 
 
-# a known weakness (MODEL_CARD.md): who-said-what when both people are in the passage
+# a known weakness of the model (MODEL_CARD.md): who-said-what when both people are in the
+# passage; the validator catches it all the same (support/structure.py, through the policy)
 ACTOR_SWAP = "Ellen Park argued that the money should go to road repairs."
-PAIRS = [
+PAIRS = [(good, bad) for good, bads in CASES for bad in bads]
+MODEL_PAIRS = [
     pytest.param(
         good,
         bad,
@@ -100,7 +102,7 @@ def test_errors_score_below_the_faithful_claim(validator, faithful, bad):
     assert verdict.score < good.score, (bad, verdict.score, good.score)
 
 
-@pytest.mark.parametrize(("faithful", "bad"), PAIRS)
+@pytest.mark.parametrize(("faithful", "bad"), MODEL_PAIRS)
 def test_cross_encoder_alone_ranks_errors_below(faithful, bad):
     """The model itself (no rule vetoes) must see the error."""
     good, wrong = cross_logits(faithful, [ARTICLE.text])[0], cross_logits(bad, [ARTICLE.text])[0]

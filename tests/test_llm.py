@@ -388,7 +388,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyP
     for name in list(os.environ):
         if name.startswith(("SUMMARIZE_", "OPENAI_")):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("SUMMARIZE_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("SUMMARIZE_CONFIG", os.devnull)  # no config file
     return monkeypatch
 
 
@@ -407,7 +407,7 @@ def test_settings_precedence(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert s.temperature == 0.5 and s.max_tokens == 11  # file > default
     assert s.base_url == "http://file.example/v1"
     assert s.timeout_s == 120.0  # default
-    assert Settings(config_file=tmp_path / "absent.toml").max_tokens == 1024  # explicit file
+    assert Settings(config_file=os.devnull).max_tokens == 1024  # explicit file
 
 
 def test_settings_env_names_and_embedded_default(clean_env: pytest.MonkeyPatch) -> None:

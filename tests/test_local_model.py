@@ -38,7 +38,7 @@ def _settings(tmp_path: Path) -> Settings:
         max_tokens=8,
         use_cache=False,
         cache_dir=tmp_path,
-        config_file=tmp_path / "absent.toml",
+        config_file=os.devnull,
     )
 
 
@@ -59,13 +59,14 @@ def _gone(pid: int, timeout_s: float = 5.0) -> bool:
 
 
 @needs_model
+@pytest.mark.slow
 def test_embedded_server_answers_and_stops(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     started = time.monotonic()
     with local_server(settings) as url:
         start_s = time.monotonic() - started
         assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
-        client = ModelClient(settings, base_url=url)
+        client = ModelClient(settings, base_url=url, api_key=url.api_key)
         text, call = client.text([{"role": "user", "content": "Say hello."}], purpose="smoke")
         client.close()
         pid = url.pid
@@ -78,6 +79,7 @@ def test_embedded_server_answers_and_stops(tmp_path: Path) -> None:
 
 
 @needs_model
+@pytest.mark.slow
 @pytest.mark.parametrize("error", [ZeroDivisionError, KeyboardInterrupt])
 def test_server_stops_when_the_block_raises(tmp_path: Path, error: type[BaseException]) -> None:
     pid = None
@@ -88,6 +90,7 @@ def test_server_stops_when_the_block_raises(tmp_path: Path, error: type[BaseExce
 
 
 @needs_model
+@pytest.mark.slow
 def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
     """A parent killed with SIGKILL runs no cleanup: the child must notice and exit."""
     code = textwrap.dedent(
@@ -96,7 +99,7 @@ def test_server_dies_with_a_killed_parent(tmp_path: Path) -> None:
         sys.path.insert(0, {str(REPO)!r})
         from summarize.model.local import local_server
         from summarize.settings import Settings
-        s = Settings(local_ctx=2048, local_threads=1, config_file={str(tmp_path / "absent.toml")!r})
+        s = Settings(local_ctx=2048, local_threads=1, config_file={os.devnull!r})
         with local_server(s) as url:
             print(url.pid, flush=True)
             os.kill(os.getpid(), 9)
@@ -143,3 +146,48 @@ def test_failed_start_reports_the_server_log(monkeypatch: pytest.MonkeyPatch, tm
         local_server(_settings(tmp_path), start_timeout_s=30),
     ):
         pass
+
+
+def _http(method: str, url: str, headers: dict[str, str], body: bytes | None = None):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers
+
+
+@needs_model
+@pytest.mark.slow
+def test_embedded_server_needs_its_key_and_allows_no_web_origin(tmp_path: Path) -> None:
+    import json
+
+    messages = [{"role": "user", "content": "Hi"}]
+    body = json.dumps({"model": LOCAL_MODEL_NAME, "messages": messages, "max_tokens": 1}).encode()
+    json_type = {"content-type": "application/json"}
+    with local_server(_settings(tmp_path)) as url, local_server(_settings(tmp_path)) as other:
+        assert len(url.api_key) >= 32 and url.api_key != other.api_key  # random per run
+        assert url.identity == other.identity  # the cache does not depend on the port
+        chat_url = f"{url}/chat/completions"
+        assert _http("POST", chat_url, json_type, body)[0] == 401
+        wrong = {**json_type, "authorization": "Bearer not-the-key"}
+        assert _http("POST", chat_url, wrong, body)[0] == 401
+        right = {**json_type, "authorization": f"Bearer {url.api_key}"}
+        assert _http("POST", chat_url, right, body)[0] == 200
+        preflight = {
+            "origin": "http://evil.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization",
+        }
+        _, headers = _http("OPTIONS", chat_url, preflight)
+        assert headers.get("access-control-allow-origin", "") in ("", None)
+        assert headers.get("access-control-allow-credentials") != "true"
+        cmdline = Path(f"/proc/{url.pid}/cmdline")
+        if cmdline.exists():  # the key is not on the child's command line
+            assert url.api_key not in cmdline.read_text().replace("\0", " ")
+    with open_client(_settings(tmp_path)) as client:  # the client is given the key
+        text, _ = client.text([{"role": "user", "content": "Say hi."}], purpose="smoke")
+        assert client.server.startswith("embedded:") and text is not None

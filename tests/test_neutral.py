@@ -10,8 +10,9 @@ from summarize.model.templates import build_story_prompt, number_articles
 from summarize.models import Article, Story, Verdict
 from summarize.sources.ingest import load_articles
 from summarize.story.pipeline import Draft, DraftSentence, finalize
-from summarize.story.repair import check_sentence
 from summarize.support.neutral import is_attributed, loaded_wording, neutrality_problem
+from summarize.support.scorers.base import support_spans
+from summarize.support.validator import Validator
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 FARES = [
@@ -77,18 +78,21 @@ def test_problem_names_the_outlet_whose_wording_it_is(fares) -> None:
 
 
 class _AlwaysSupports:
-    """A validator that accepts everything: the neutrality guard must still say no."""
+    """A scorer that accepts everything: the policy's neutrality veto must still say no."""
 
-    def check(self, text, articles, cited=None) -> Verdict:
-        a = articles[0]
-        start = a.text.index(text) if text in a.text else 0
-        end = start + len(text) if text in a.text else 1
-        return Verdict(supported=True, score=0.99, spans=[a.span(start, end)], reasons=[])
+    name = "always"
+    threshold = 0.5
+    uses_embeddings = False
+
+    def score(self, claim, found) -> Verdict:
+        spans = support_spans(found.candidates[0].sentences, found.articles)
+        return Verdict(supported=True, score=0.99, spans=spans, reasons=[], scorer=self.name)
 
 
-def test_check_sentence_makes_loaded_sentence_unsupported(fares) -> None:
+def test_policy_makes_loaded_sentence_unsupported_after_any_scorer(fares) -> None:
     sentinel = fares[1]
-    verdict = check_sentence(_AlwaysSupports(), LOADED_SENTINEL, [sentinel, *fares], [])
+    validator = Validator(scorer=_AlwaysSupports())
+    verdict = validator.check(LOADED_SENTINEL, [sentinel, *fares])
     assert not verdict.supported
     assert "not neutral: 'spendthrift' is The Brennmouth Sentinel's wording" in verdict.reasons[0]
     assert "'cash grab' is The Brennmouth Sentinel's wording, not attributed" in verdict.reasons[0]
@@ -96,7 +100,7 @@ def test_check_sentence_makes_loaded_sentence_unsupported(fares) -> None:
         "Councillors voted 9-4 on Friday night to push the standard single fare "
         "from $2.40 to $2.90 from January 4, 2027."
     )
-    assert check_sentence(_AlwaysSupports(), fine, [sentinel], []).supported
+    assert validator.check(fine, [sentinel]).supported
 
 
 class _NoModel:
@@ -109,8 +113,6 @@ class _NoModel:
 
 
 def test_finalize_does_not_present_the_sentinels_voice_as_supported(fares) -> None:
-    from summarize.support.validator import Validator
-
     numbered, _ = number_articles(fares)
     prompt = build_story_prompt(numbered)
     sid = next(

@@ -237,7 +237,7 @@ def test_markdown_escapes_markdown_syntax():
 def test_markdown_digest_rank_order_and_problems():
     md = to_markdown(digest())
     assert md.startswith("# Daily digest — 2026-11-21\n")
-    assert "2 stories · 3 articles read · 1 inputs skipped" in md
+    assert "2 stories · 3 articles read · 1 input skipped" in md
     first = md.index("## 1. Brennmouth council raises")
     second = md.index("## 2. Museum")
     assert first < second

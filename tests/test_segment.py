@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from summarize.corpus import article_letter, segment
 from summarize.models import Article
-from summarize.text.segment import article_letter, segment, split_sentences
+from summarize.text.segment import split_sentences
 
 
 def sentences(text: str) -> list[str]:

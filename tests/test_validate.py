@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from summarize.corpus import segment
 from summarize.models import Article, ValidationReport
 from summarize.support.scorers import available, get_scorer
 from summarize.support.validator import Validator, validate
-from summarize.text.segment import segment
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 

@@ -45,28 +45,16 @@ sys.path.insert(0, str(ROOT / "training"))
 from splits import DATA, HELD_OUT, rows_by_part  # noqa: E402
 
 from summarize.models import Article  # noqa: E402
-from summarize.support.checks import _UNITS, entities  # noqa: E402
 from summarize.support.retrieve import Retriever  # noqa: E402
 from summarize.support.scorers.learned import premise_text  # noqa: E402
 from summarize.text.segment import split_sentences  # noqa: E402
+from summarize.text.values import MONTH_NAMES, NUMBER_WORDS, entities  # noqa: E402
+from summarize.text.values import WEEKDAYS as WEEKDAY_WORDS  # noqa: E402
 
 CLUSTERS = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+WEEKDAYS = [d.capitalize() for d in WEEKDAY_WORDS]  # Monday ... Sunday
+MONTHS = MONTH_NAMES  # January ... December
 ANTONYMS = [
     ("increase", "decrease"),
     ("increased", "decreased"),
@@ -180,8 +168,8 @@ NEG = re.compile(
     r"\b(is|was|are|were|will|has|have|had|can|could|would|should|does|did|do)\s+not\b|\bn't\b|\bnever\b"
 )
 NUM = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![\w])")
-# "two" .. "twelve", from the validator's own number words (checks._UNITS, in order)
-NUMWORDS = [w for w, v in _UNITS.items() if 2 <= v <= 12]
+# "two" .. "twelve", from the validator's own number words (values.NUMBER_WORDS, in order)
+NUMWORDS = [w for w, v in NUMBER_WORDS.items() if 2 <= v <= 12]
 
 
 def sentences_of(text: str) -> list[str]:

@@ -16,21 +16,34 @@ on disk per request). The articles of a story are always in the same order
 (`cluster.rank_clusters`), so requests are deterministic and a rerun after an
 interrupt replays finished stories from the model response cache. A story
 whose summarization fails keeps its `error`; the digest still completes.
+
+Limits (`settings.story.time_budget_s`, `settings.digest.time_budget_s`,
+`settings.digest.max_failures`): every model call of a story ends by the story's
+budget and by the digest's; stories not started when the digest's budget is
+spent, or after the server failed `max_failures` stories in a row (circuit
+breaker), are marked failed with the reason at once, without asking the server.
+
+Ctrl-C: the first one cancels the client (no new calls, no retry waits), drops
+the stories not started, abandons those in flight (the worker threads are
+daemons, so nothing waits for them) and raises `DigestInterrupted`, whose
+`.digest` holds the stories finished before it (`incomplete=True`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import date as date_type
 from pathlib import Path
 
 from summarize.digest.cluster import cluster_articles
+from summarize.errors import InputError, ModelError
 from summarize.models import Article, Digest, Story, Usage
 from summarize.sources.feeds import collect_articles
 from summarize.story.pipeline import summarize_story
@@ -39,10 +52,10 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_since(value: str) -> timedelta:
-    """'90m', '24h', '2d', '1w' -> timedelta; ValueError with the accepted forms."""
+    """'90m', '24h', '2d', '1w' -> timedelta; InputError with the accepted forms."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*", value.lower())
     if not m or float(m.group(1)) <= 0:
-        raise ValueError(f"--since {value!r}: expected a duration like 90m, 24h, 2d or 1w")
+        raise InputError(f"--since {value!r}: expected a duration like 90m, 24h, 2d or 1w")
     return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
 
 
@@ -54,7 +67,7 @@ def parse_day(value: str | date_type) -> date_type:
     try:
         return date_type.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"--date {value!r}: expected a day like 2026-11-22") from None
+        raise InputError(f"--date {value!r}: expected a day like 2026-11-22") from None
 
 
 def as_utc(when: datetime) -> datetime:
@@ -84,7 +97,7 @@ def make_window(
 ) -> Window:
     """The window for `--date` or `--since` (not both); no bounds when neither is given."""
     if date is not None and since is not None:
-        raise ValueError("give --date or --since, not both")
+        raise InputError("give --date or --since, not both")
     if date is not None:
         day = parse_day(date)
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -111,6 +124,20 @@ def select_window(
         else:
             window.outside += 1
     return window
+
+
+class DigestInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `build_digest`: `.digest` holds the stories finished before it,
+    marked `incomplete`. A KeyboardInterrupt, so a caller that ignores it still stops."""
+
+    def __init__(self, digest: Digest):
+        super().__init__("interrupted")
+        self.digest = digest
+
+
+# After the digest's deadline, how long to wait for stories in flight (their model calls
+# end at the deadline; this bounds the validation work left) before giving up on them.
+IN_FLIGHT_GRACE_S = 30.0
 
 
 def _failed_story(articles: list[Article], exc: BaseException) -> Story:
@@ -153,8 +180,8 @@ def build_digest(
     date: str | date_type | None = None,
     since: str | None = None,
     settings=None,
-    jobs: int = 2,
-    progress: bool = True,
+    jobs: int | None = None,
+    progress: bool = False,
     threshold: float | None = None,
     summarize: Callable[..., Story] = summarize_story,
     client=None,
@@ -163,10 +190,18 @@ def build_digest(
 ) -> Digest:
     """A digest of the articles in `inputs` inside the date window, stories in rank order.
 
-    `summarize(articles, settings=, client=)` makes one Story; with the default
-    one, a model client is opened from `settings` (the embedded model when none
-    is configured) unless `client` is given. Raises ValueError only for a bad
-    `date`/`since`; bad inputs become `Digest.problems`.
+    Ctrl-C raises `DigestInterrupted` carrying the digest of the stories finished
+    before it (`incomplete=True`).
+
+    `summarize(articles, settings=, client=)` makes one Story; with the default one,
+    a model client is opened from `settings` (the embedded model when none
+    is configured) unless `client` is given. `jobs` and the clustering `threshold`
+    default to `settings.digest` (ConfigError when out of its range). Raises InputError
+    only for a bad `date`/`since`; bad inputs become `Digest.problems`.
+    `articles_read` counts every article read, in the date window or not.
+
+    Silent unless `progress=True` (the CLI's): then progress bars and a closing
+    summary line go to stderr.
     """
     started = time.perf_counter()
     window = make_window(date, since, now)  # bad --date/--since fails before any work
@@ -175,6 +210,8 @@ def build_digest(
 
         settings = Settings()
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(settings.cache_dir)
+    options = settings.digest.updated(jobs=jobs, threshold=threshold)  # ConfigError if out of range
+    jobs, threshold = options.jobs, options.threshold
 
     with _progress(progress) as bars:
         tasks: dict[str, int] = {}
@@ -200,6 +237,9 @@ def build_digest(
             notes.append(f"{window.undated} undated article(s) (no publication date): kept")
         if window.label and not window.articles:
             notes.append(f"no articles {window.label}")
+        elif window.outside:
+            kept = f"{len(window.articles)} of {len(articles)} articles"
+            notes.append(f"{kept} in the date window ({window.label})")
 
         clustering = bars.add_task("clustering", total=len(window.articles))
         clusters = cluster_articles(window.articles, threshold=threshold)
@@ -208,7 +248,7 @@ def build_digest(
         summarizing = bars.add_task("summarizing stories", total=len(clusters))
         if client is None and settings.uses_embedded_model:
             jobs = 1  # one local server on the machine's cores: parallel requests only queue
-        stories = _summarize_all(
+        run = _summarize_all(
             clusters,
             summarize,
             settings=settings,
@@ -216,15 +256,18 @@ def build_digest(
             jobs=jobs,
             on_done=lambda: bars.advance(summarizing),
         )
+        stories = [s for s in run.stories if s is not None]
+        notes += run.notes
 
     digest = Digest(
         date=window.label,
         stories=stories,
         problems=problems,
         notes=notes,
-        articles_read=len(window.articles),
+        articles_read=len(articles),
         usage=_sum_usage(stories),
         elapsed_s=round(time.perf_counter() - started, 3),
+        incomplete=run.interrupted,
     )
     if progress:
         from rich.console import Console
@@ -242,7 +285,19 @@ def build_digest(
             + f", {tokens} tokens, {len(problems)} input problems, {digest.elapsed_s:.1f} s",
             highlight=False,
         )
+    if run.interrupted:
+        raise DigestInterrupted(digest)
     return digest
+
+
+@dataclass
+class _Run:
+    """What summarizing the clusters gave: a Story per cluster (None: not finished
+    before an interrupt), notes for the digest, and whether Ctrl-C stopped it."""
+
+    stories: list[Story | None]
+    notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
 
 def _summarize_all(
@@ -253,31 +308,128 @@ def _summarize_all(
     client,
     jobs: int,
     on_done: Callable[[], None],
-) -> list[Story]:
-    """One Story per cluster, in cluster order; at most `jobs` summarized at once."""
+) -> _Run:
+    """One Story per cluster, in cluster order; at most `jobs` summarized at once, within
+    the digest's time budget, stopped by the circuit breaker or by Ctrl-C."""
+    run = _Run(stories=[None] * len(clusters))
     if not clusters:
-        return []
+        return run
     with contextlib.ExitStack() as stack:
         if client is None and summarize is summarize_story:
             from summarize.model.client import open_client
 
             try:
                 client = stack.enter_context(open_client(settings))
+            except KeyboardInterrupt:
+                run.interrupted = True
+                return run
             except Exception as exc:  # no model at all: every story says so, the digest stands
                 for _ in clusters:
                     on_done()
-                return [_failed_story(group, exc) for group in clusters]
+                run.stories = [_failed_story(group, exc) for group in clusters]
+                return run
+        _run_pool(
+            run, clusters, summarize, settings=settings, client=client, jobs=jobs, on_done=on_done
+        )
+    return run
 
-        def one(group: list[Article]) -> Story:
+
+def _run_pool(
+    run: _Run,
+    clusters: list[list[Article]],
+    summarize: Callable[..., Story],
+    *,
+    settings,
+    client,
+    jobs: int,
+    on_done: Callable[[], None],
+) -> None:
+    """Fill `run.stories` with daemon worker threads; see the module docstring."""
+    from summarize.model.client import time_budget
+
+    budget_s = settings.digest.time_budget_s
+    deadline = time.monotonic() + budget_s
+    max_failures = settings.digest.max_failures
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(clusters)):
+        todo.put(i)
+    done: queue.SimpleQueue[tuple[int, Story, bool]] = queue.SimpleQueue()
+    stop = threading.Event()  # breaker, budget or Ctrl-C: start no new story
+    cancelled = threading.Event()  # Ctrl-C: what finishes after it is not kept
+    lock = threading.Lock()
+    streak: list[str] = []  # errors of the stories the server failed in a row
+    breaker: list[str] = []  # the breaker's reason, once it trips
+
+    def count(story: Story, server_failed: bool) -> None:
+        """The circuit breaker, decided by the worker before it takes another story."""
+        with lock:
+            if not server_failed:
+                streak.clear()
+                return
+            streak.append(story.error or "")
+            if len(streak) >= max_failures and not breaker:
+                breaker.append(
+                    f"not summarized: the model server failed {len(streak)} stories in a row "
+                    f"(last: {streak[-1]})"
+                )
+                stop.set()
+
+    def worker() -> None:
+        while not stop.is_set() and time.monotonic() < deadline:
             try:
-                return summarize(group, settings=settings, client=client)
-            except Exception as exc:  # one failed story must not sink the digest
-                return _failed_story(group, exc)
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            with time_budget(budget_s, "digest", deadline=deadline) as budget:
+                try:
+                    story = summarize(clusters[i], settings=settings, client=client)
+                    server_failed = bool(story.error) and bool(budget.failures)
+                except Exception as exc:  # one failed story must not sink the digest
+                    story = _failed_story(clusters[i], exc)
+                    server_failed = isinstance(exc, ModelError) or bool(budget.failures)
+            late = cancelled.is_set()
+            if not late:
+                count(story, server_failed)
+            done.put((i, story, late))
 
-        stories: list[Story | None] = [None] * len(clusters)
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(one, group): i for i, group in enumerate(clusters)}
-            for future in as_completed(futures):
-                stories[futures[future]] = future.result()
-                on_done()
-    return [s for s in stories if s is not None]
+    workers = [
+        threading.Thread(target=worker, name=f"digest-story-{n}", daemon=True)
+        for n in range(max(1, min(jobs, len(clusters))))
+    ]
+    for thread in workers:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in workers) or not done.empty():
+            try:
+                i, story, _ = done.get(timeout=0.1)
+            except queue.Empty:
+                if time.monotonic() > deadline + IN_FLIGHT_GRACE_S:
+                    break  # abandon what is still in flight: marked failed below
+                continue
+            run.stories[i] = story
+            on_done()
+    except KeyboardInterrupt:
+        cancelled.set()
+        stop.set()
+        if hasattr(client, "cancel"):
+            client.cancel()
+        while not done.empty():  # stories finished before Ctrl-C are kept
+            i, story, late = done.get_nowait()
+            if not late:
+                run.stories[i] = story
+        left = sum(1 for s in run.stories if s is None)
+        run.interrupted = True
+        run.notes.append(
+            f"incomplete: interrupted (Ctrl-C) with {left} of {len(clusters)} stories "
+            "not summarized; run it again to finish (answers already given come from the cache)"
+        )
+        return
+    missing = [i for i, s in enumerate(run.stories) if s is None]
+    if not missing:
+        return
+    spent = f"not summarized: the digest's time budget of {budget_s:g} s was spent"
+    reason = breaker[0] if breaker else spent
+    for i in missing:
+        run.stories[i] = Story(articles=clusters[i], error=reason)
+        on_done()
+    run.notes.append(f"{len(missing)} stories {reason}")

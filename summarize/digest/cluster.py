@@ -17,53 +17,39 @@ pull unrelated stories together.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import numpy as np
 
 from summarize.models import Article
+from summarize.settings import DigestSettings
+from summarize.text.values import MONTHS, WEEKDAYS, names, number_key, quantities
+from summarize.text.words import STOPWORDS, tokens
 
 # Chosen by benchmarks/bench_cluster.py on the tuning half of allsides-dev.
 WEIGHTS = (0.5, 0.4, 0.1)  # embedding, tf-idf, entities
-THRESHOLD = 0.61  # distance (1 - similarity) at which clusters stop merging
+# distance (1 - similarity) at which clusters stop merging: the default of the
+# `[digest] threshold` setting, which owns it
+THRESHOLD = DigestSettings().threshold
 LEAD_WORDS = 100
-
-# Capitalised only because they start a sentence (or are calendar words): not entities.
-_CAPS_WORDS = """A An The This That These Those It Its He She They We I You Our Their His Her
-In On At For From By With Of To As And But Or If When While After Before Mr Mrs Ms Dr Sen Rep
-Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
-July August September October November December There Here What Who Why How Not No Yes One Two
-Also More Most Some Many All Last Next New Read Photo Advertisement"""
-_STOP_CAPS = frozenset(_CAPS_WORDS.split())
-
-
-def body_text(article: Article) -> str:
-    """The article text without its debris ranges."""
-    parts, cursor = [], 0
-    for start, end in sorted(article.debris):
-        if start > cursor:
-            parts.append(article.text[cursor:start])
-        cursor = max(cursor, end)
-    parts.append(article.text[cursor:])
-    return "\n".join(p for p in parts if p.strip())
 
 
 def _lead(article: Article) -> str:
-    words = body_text(article).split()[:LEAD_WORDS]
+    words = article.clean_text().split()[:LEAD_WORDS]
     return f"{article.title}. {' '.join(words)}" if article.title else " ".join(words)
 
 
-def entities(text: str) -> set[str]:
-    """Capitalised words (not common sentence starters) and numbers, lower-cased."""
-    found = set()
-    for tok in re.findall(r"[A-Z][\w'’-]+|\d[\d,.]*\d|\d", text):
-        if tok in _STOP_CAPS:
-            continue
-        tok = tok.rstrip("'’").replace(",", "")
-        if tok.isdigit() and len(tok) == 1:
-            continue  # "5" alone says little; "1,200" and "2021" say more
-        found.add(tok.lower())
+def entity_keys(text: str) -> set[str]:
+    """The words of its names and its figures, lower-cased: "kessary", "authority", "1200".
+
+    Stopwords and calendar words are left out; a whole number below ten says little
+    ("5"), "1,200" and "2021" say more.
+    """
+    words = (w for n in names(text) for w in tokens(n.text))
+    found = {w for w in words if w not in STOPWORDS and w not in MONTHS and w not in WEEKDAYS}
+    for q in quantities(text):
+        if q.kind != "ordinal" and not (q.value.is_integer() and abs(q.value) < 10):
+            found.add(number_key(q.value))
     return found
 
 
@@ -91,7 +77,7 @@ def tfidf_similarity(texts: list[str]) -> np.ndarray:
 
 def entity_similarity(texts: list[str]) -> np.ndarray:
     """Jaccard overlap of the entity sets."""
-    sets = [entities(t) for t in texts]
+    sets = [entity_keys(t) for t in texts]
     n = len(sets)
     sim = np.eye(n)
     for i in range(n):
@@ -106,7 +92,7 @@ def signals(articles: list[Article]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     from summarize.model.embed import embed
 
     leads = [_lead(a) for a in articles]
-    full = [f"{a.title}\n{body_text(a)}" for a in articles]
+    full = [f"{a.title}\n{a.clean_text()}" for a in articles]
     vectors = embed(leads).astype(np.float64)
     return vectors @ vectors.T, tfidf_similarity(full), entity_similarity(full)
 

@@ -26,14 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from summarize.errors import CalibrationError
 from summarize.eval.evaluate import balanced_accuracy, read_rows, row_articles
 from summarize.text.segment import split_sentences
 
 MIN_ROWS_PER_CLASS = 5
-
-
-class CalibrationError(ValueError):
-    """The rows cannot fit a layer (too few, one class only); the message says why."""
 
 
 def fit_layer(
@@ -135,7 +132,10 @@ def calibrate_file(
     rows = read_rows(path)
     rows = rows[:limit] if limit else rows
     feats, labels, problems = row_features(rows, progress)
-    layer = fit_layer(feats, labels, ["logit", *RULE_FEATURES], C=0.3)
+    try:
+        layer = fit_layer(feats, labels, ["logit", *RULE_FEATURES], C=0.3)
+    except CalibrationError as exc:
+        raise CalibrationError(path, exc.problem) from None
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     doc = {"fitted_on": f"{Path(path).name}: {len(labels)} labelled rows", "default": layer}
     Path(out_path).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -73,19 +74,56 @@ def evaluate_rows(
 
 
 def balanced_accuracy(labels: Sequence[int], predictions: Sequence[bool]) -> float:
-    """Mean of the recall on supported (1) and on unsupported (0) rows."""
+    """Mean of the recall on supported (1) and on unsupported (0) rows (the recall of
+    the one class present when only one is; NaN without rows)."""
+    from sklearn.metrics import balanced_accuracy_score
+
     y, p = np.asarray(labels, bool), np.asarray(predictions, bool)
-    recalls = [np.mean(p[m] == want) for m, want in ((y, True), (~y, False)) if m.any()]
-    return float(np.mean(recalls)) if recalls else float("nan")
+    if not len(y):
+        return float("nan")
+    with warnings.catch_warnings():  # one class only: "y_pred contains classes not in y_true"
+        warnings.simplefilter("ignore", UserWarning)
+        return float(balanced_accuracy_score(y, p))
+
+
+def _roc(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cuts, balanced accuracy of `score >= cut`): every distinct score, highest first,
+    after +inf (nothing predicted supported). With one class only, its recall."""
+    from sklearn.exceptions import UndefinedMetricWarning
+    from sklearn.metrics import roc_curve
+
+    with warnings.catch_warnings():  # one class only: the other's rate is NaN, left out
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        fpr, tpr, cuts = roc_curve(labels, scores, drop_intermediate=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return cuts, np.nanmean(np.vstack([tpr, 1.0 - fpr]), axis=0)
+
+
+def balanced_accuracy_at(
+    labels: Sequence[int], scores: Sequence[float], cuts: Sequence[float]
+) -> np.ndarray:
+    """Balanced accuracy of `score >= cut` for each of `cuts`, in one pass (for threshold
+    searches over many cuts; the same figure as `balanced_accuracy`)."""
+    y, s = np.asarray(labels, bool), np.asarray(scores, float)
+    if not len(s):
+        return np.full(len(cuts), np.nan)
+    roc_cuts, ba = _roc(y, s)
+    # `score >= t` predicts as the lowest ROC cut that is >= t does (cuts descend)
+    k = np.searchsorted(-roc_cuts, -np.asarray(cuts, float), side="right") - 1
+    return ba[k]
 
 
 def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> tuple[float, float]:
-    """(balanced accuracy, threshold) of the best cut on these rows: optimistic."""
-    s = np.asarray(scores, float)
-    best = (0.0, 0.5)
-    for t in np.unique(s):
-        best = max(best, (balanced_accuracy(labels, s >= t), float(t)))
-    return best
+    """(balanced accuracy, threshold) of the best cut `score >= threshold` on these rows:
+    optimistic. Candidate cuts are the scores themselves; ties go to the highest."""
+    y, s = np.asarray(labels, bool), np.asarray(scores, float)
+    if not len(s):
+        return 0.0, 0.5
+    cuts, ba = _roc(y, s)
+    cuts, ba = cuts[1:], ba[1:]  # +inf is not a score
+    i = int(np.argmax(ba.round(12)))  # first maximum: the highest cut among equals
+    return max((0.0, 0.5), (float(ba[i]), float(cuts[i])))  # no cut better than none: 0.5
 
 
 def metrics(results: Sequence[dict]) -> dict:

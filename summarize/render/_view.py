@@ -280,10 +280,11 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
 def digest_summary(digest: Digest) -> str:
     parts = [
         f"{len(digest.stories)} stor{'ies' if len(digest.stories) != 1 else 'y'}",
-        f"{digest.articles_read} articles read",
+        f"{digest.articles_read} article{'s' if digest.articles_read != 1 else ''} read",
     ]
     if digest.problems:
-        parts.append(f"{len(digest.problems)} inputs skipped")
+        skipped = len(digest.problems)
+        parts.append(f"{skipped} input{'s' if skipped != 1 else ''} skipped")
     parts.append(usage_line(digest.usage))
     if digest.elapsed_s:
         parts.append(f"{digest.elapsed_s:.1f} s elapsed")

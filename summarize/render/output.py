@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from summarize.errors import InputError, OutputError
 from summarize.models import Digest, Story, ValidationReport
 from summarize.render.html import to_html
 from summarize.render.markdown import to_markdown
@@ -17,10 +18,6 @@ from summarize.render.terminal import to_terminal
 
 FORMATS = {"md": "markdown", "markdown": "markdown", "json": "json", "html": "html", "htm": "html"}
 FORMATS |= {"txt": "text", "text": "text", "terminal": "text"}
-
-
-class OutputError(Exception):
-    """The output file could not be written; the message names the path and the OS error."""
 
 
 def render(obj: Story | Digest | ValidationReport, fmt: str) -> str:
@@ -36,7 +33,7 @@ def render(obj: Story | Digest | ValidationReport, fmt: str) -> str:
         buf = io.StringIO()
         to_terminal(obj, Console(file=buf, width=100, color_system=None, emoji=False))
         return buf.getvalue()
-    raise ValueError(f"unknown output format {fmt!r}; use one of: markdown, json, html, text")
+    raise InputError(f"unknown output format {fmt!r}; use one of: markdown, json, html, text")
 
 
 def write_output(

@@ -37,6 +37,14 @@ a debris line never shares a sentence with content). A line is debris when:
 9. Page header: when the title is known from metadata and its headline line comes
    within the first 9 lines, the lines above it (banner, masthead slogan, menu).
 
+Markdown (and bare HTML image tags) is read as a reader sees it: every rule matches
+a line's plain form, without its heading marks ("## "), list bullets, quote marks,
+emphasis ("**", "_") and link targets ("[text](url)" reads "text"), so "## Explore",
+"**Related:** [...](...)" and "- [Headline](...)" items are the furniture they show.
+10. Image or rule: a line with no letter or digit once its images ("![alt](src)",
+   "<img ...>", a linked image) are taken out: an image (its alt text is a caption,
+   not the article's), a rule ("---", "* * *"), decoration.
+
 Conservative by design: a line that ends like a sentence is never taken by
 rule 7, and other rules need an exact furniture pattern. A bare dateline
 ("May 4, 2023") is NOT debris: it is the only place many copied articles state
@@ -231,16 +239,47 @@ def _is_menu(line: str) -> bool:
     return len(parts) >= 2 and len(line.split()) <= 15 and _key(parts[-1]) in _MARKERS
 
 
+# Markdown a reader does not see: images (rule 10), link targets, heading marks, list
+# bullets, quote marks and emphasis.
+_MD_IMAGE = re.compile(
+    r"\[!\[[^\]\n]*\]\([^)\n]*\)\]\([^)\n]*\)"  # a linked image: [![alt](src)](href)
+    r"|!\[[^\]\n]*\](\([^)\n]*\)|\[[^\]\n]*\])"  # ![alt](src), ![alt][ref]
+    r"|<img\b[^>\n]*>",
+    re.I,
+)
+_MD_LINK = re.compile(r"\[([^\]\n]*)\](\([^)\n]*\)|\[[^\]\n]*\])")
+_MD_LEAD = re.compile(r"^(#{1,6}\s+|>\s*|[-*+•]\s+|\d{1,3}[.)]\s+)+")
+_MD_EMPHASIS = re.compile(r"(?<!\w)(\*{1,3}|_{1,3}|~~)|(\*{1,3}|_{1,3}|~~)(?!\w)")
+_MD_TRAIL = re.compile(r"\s+#+$")  # "## Explore ##"
+
+
+def plain(line: str) -> str:
+    """A line as a reader sees it, for matching only (offsets stay the raw line's):
+    "**Related:** [Pier reopens](https://...)" -> "Related: Pier reopens"; "" for a line
+    of images (and decoration) only."""
+    line = _MD_IMAGE.sub(" ", line)
+    line = _MD_LINK.sub(r"\1", line)
+    line = _MD_LEAD.sub("", line.strip())
+    line = _MD_EMPHASIS.sub("", line)
+    return _WS.sub(" ", _MD_TRAIL.sub("", line)).strip()
+
+
 def _lines(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, stripped line) for each non-blank line; offsets cover the stripped text."""
+    """(start, end, plain line) for each non-blank line; offsets cover the stripped raw line,
+    the text is its `plain` form ("" when the line is only images and decoration)."""
     out = []
     for m in re.finditer(r"[^\n]+", text):
         raw = m.group()
         stripped = raw.strip()
         if stripped:
             start = m.start() + (len(raw) - len(raw.lstrip()))
-            out.append((start, start + len(stripped), stripped))
+            out.append((start, start + len(stripped), plain(stripped)))
     return out
+
+
+def _is_decoration(line: str) -> bool:
+    """Rule 10: images, rules and decoration only: no letter or digit in its plain form."""
+    return not any(c.isalnum() for c in line)
 
 
 def find_debris(text: str, title: str = "") -> list[Range]:
@@ -258,6 +297,9 @@ def find_debris(text: str, title: str = "") -> list[Range]:
     in_list = in_comments = False
     for i, (start, _, line) in enumerate(lines):
         key = _key(line)
+        if _is_decoration(line):
+            flags[i] = True  # rule 10; a list of headlines may go on below an image
+            continue
         if in_comments and "\n\n" not in text[lines[i - 1][1] : start]:
             flags[i] = True  # rule 8: reader comments run to the next blank line
             continue

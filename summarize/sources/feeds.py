@@ -23,10 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlsplit, urlunsplit
 
+from summarize.errors import InputError
 from summarize.models import Article, InputProblem
 from summarize.sources.fetch import Fetched, Fetcher, FetchError, article_from_page
+from summarize.text.language import detect_language, language_name
+from summarize.text.words import tokens
 
 MAX_ITEMS = 2000
 BATCH = 200
@@ -40,7 +43,7 @@ OUTLET_SEP = " / "
 ProgressHook = Callable[[str, int | None], None]
 
 
-class NotAFeed(Exception):
+class NotAFeed(InputError):
     """The document is not RSS/Atom (or not XML at all)."""
 
 
@@ -246,20 +249,24 @@ def html_text(fragment: str) -> str:
 
 # ---------------------------------------------------------------- URLs and identity
 
-_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|mc_|ocid$|cmpid$|ref$|smid$)", re.I)
+# share and campaign ids of news sites that courlan's tracker list keeps
+_TRACKING = re.compile(r"^(ocid|cmpid|smid)$", re.I)
 
 
 def canonical_url(url: str) -> str:
-    """A URL with scheme/host case, "www.", tracking parameters and fragment removed."""
-    p = urlparse(url.strip())
-    host = (p.hostname or "").lower().removeprefix("www.")
-    if p.port and p.port not in (80, 443):
-        host = f"{host}:{p.port}"
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(p.query) if not _TRACKING.match(k)))
+    """A URL with scheme/host case, "www.", tracking parameters and fragment removed.
+
+    courlan normalises it (case, default port, path, tracking parameters, sorted
+    query); then http and https, "www." and a final "/" are made the same.
+    """
+    from courlan import normalize_url
+
+    p = urlsplit(normalize_url(url.strip(), strict=False, trailing_slash=False))
+    host = (p.hostname or "").removeprefix("www.") + (f":{p.port}" if p.port else "")
+    query = urlencode([(k, v) for k, v in parse_qsl(p.query) if not _TRACKING.match(k)])
     path = p.path.rstrip("/") or "/"
-    return urlunparse(
-        ("https" if p.scheme in ("http", "https") else p.scheme, host, path, "", query, "")
-    )
+    scheme = "https" if p.scheme in ("http", "https") else p.scheme
+    return urlunsplit((scheme, host, path, query, ""))
 
 
 def _id(prefix: str, key: str) -> str:
@@ -425,7 +432,7 @@ def _tick(run: _Run, task: str, what: str) -> None:
 
 def _feed(run: _Run, where: str, body: Path, base_url: str | None) -> None:
     """Articles from a feed document; teaser-only items are completed from their page."""
-    from summarize.sources.ingest import InputError, article_from_text
+    from summarize.sources.ingest import article_from_text
 
     label = Path(where).name if base_url is None else where
 
@@ -503,7 +510,7 @@ def _feed(run: _Run, where: str, body: Path, base_url: str | None) -> None:
 
 
 def shingles(text: str, n: int = 5) -> set[int]:
-    words = re.findall(r"\w+", text.lower())
+    words = tokens(text)
     if len(words) < n:
         return {hash(tuple(words))} if words else set()
     return {hash(tuple(words[i : i + n])) for i in range(len(words) - n + 1)}
@@ -550,47 +557,11 @@ def outlets_of(article: Article) -> list[str]:
 
 # ---------------------------------------------------------------- language
 
-_STOPWORDS = {
-    "en": "the and of to in is that for it was on with he as by at from his are have this not but",
-    "fr": "le la les des et est une dans que pour qui pas sur au avec il ce sont du par plus",
-    "de": "der die das und ist nicht ein eine zu den mit von sich des auf für im dem auch wird",
-    "es": "el la los las y en que del por con una para se es su al lo como más pero",
-    "it": "il di che la è per una del della non sono con gli le si da nel anche alla",
-    "pt": "o os da do que em um uma para com não se na no por mais as dos foi",
-    "nl": "de het een van en is dat op te zijn met voor niet aan er ook als bij",
-}
-_STOP = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "French",
-    "de": "German",
-    "es": "Spanish",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-}
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code by stopword counts over the first 400 words; None if unsure.
-
-    Cheap and dependency-free: news prose is full of function words. Only the
-    languages above are told apart; text with few of them gives None.
-    """
-    words = re.findall(r"[^\W\d_]+", text.lower())[:400]
-    if len(words) < 20:
-        return None
-    counts = {lang: sum(w in stop for w in words) for lang, stop in _STOP.items()}
-    best = max(counts, key=counts.get)
-    if counts[best] < 0.1 * len(words):
-        return None
-    return best
-
 
 def _mark_language(article: Article, run: _Run) -> Article:
     lang = article.language or detect_language(article.text)
     if lang and lang.split("-")[0].lower() != "en":
-        name = LANGUAGE_NAMES.get(lang, lang)
+        name = language_name(lang)
         run.problem(
             article.url or article.path or article.id,
             f"article is in {name} ({lang}), not English: kept, marked language={lang}",

@@ -22,7 +22,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-from summarize.models import Article, InputProblem
+from summarize.errors import FetchError
+from summarize.models import Article
 
 
 def _version() -> str:
@@ -38,18 +39,6 @@ USER_AGENT = f"summarize/{_version()} (news digest tool; fetches pages a user as
 TIMEOUT_S = 10.0
 MAX_BYTES = 64 * 1024 * 1024  # a feed of 10 000 full items is ~16 MB
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-class FetchError(Exception):
-    """A URL that could not be fetched or used; `problem` is the reader-facing reason."""
-
-    def __init__(self, url: str, problem: str):
-        super().__init__(f"{url}: {problem}")
-        self.url = url
-        self.problem = problem
-
-    def as_problem(self) -> InputProblem:
-        return InputProblem(path=self.url, problem=self.problem)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from summarize.errors import InputError
 from summarize.models import Article, InputProblem, Range
 from summarize.sources.debris import find_debris
 
@@ -58,18 +59,6 @@ TEXT_SUFFIXES = (".txt", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 JSON_SUFFIXES = (".json", ".jsonl")
 KNOWN_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + JSON_SUFFIXES
-
-
-class InputError(Exception):
-    """An input that cannot be used; `str()` is "PATH: problem"."""
-
-    def __init__(self, path: str | Path, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
-
-    def to_problem(self) -> InputProblem:
-        return InputProblem(path=self.path, problem=self.problem)
 
 
 # ---------------------------------------------------------------- text to Article
@@ -89,12 +78,15 @@ def article_from_text(
     """An `Article` from text, line endings normalised and debris marked.
 
     Raises `InputError` (named by `path`, else `id`) when no article text is
-    left: empty, whitespace only, or all page debris.
+    left: empty, whitespace only, no word at all (a lone "---" or "***"), or all
+    page debris.
     """
     where = str(path) if path is not None else id
     text = normalise_text(text)
     if not text.strip():
         raise InputError(where, "no article text (empty or whitespace only)")
+    if not _has_words(text):
+        raise InputError(where, "no article text, only punctuation or markup (e.g. a lone '---')")
     debris = find_debris(text, title)
     if not _has_content(text, debris):
         raise InputError(where, "article is all page debris (banners, links, captions), no text")
@@ -121,14 +113,19 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\r\n?|[\u2028\u2029\x85]", "\n", text)
 
 
+def _has_words(text: str) -> bool:
+    """True when `text` has a letter or a digit: something a sentence could say."""
+    return any(c.isalnum() for c in text)
+
+
 def _has_content(text: str, debris: list[Range]) -> bool:
-    """True when some non-space character lies outside every debris range."""
+    """True when some letter or digit lies outside every debris range."""
     cursor = 0
     for start, end in debris:
-        if text[cursor:start].strip():
+        if _has_words(text[cursor:start]):
             return True
         cursor = max(cursor, end)
-    return bool(text[cursor:].strip())
+    return _has_words(text[cursor:])
 
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
@@ -205,6 +202,19 @@ def load_file(path: str | Path, problems: list[InputProblem] | None = None) -> l
     return [_load_plain(path, text)]
 
 
+def read_text(path: str | Path, limit: int = MAX_ARTICLE_BYTES) -> str:
+    """A text file as an article file is read (a summary, say): the same checks and
+    decoding (`decode_text`), line endings normalised; raises `InputError`."""
+    path = Path(path)
+    return normalise_text(decode_text(path, _read_bytes(path, limit)))
+
+
+def decode_text(where: str | Path, data: bytes) -> str:
+    """Bytes of a text input as text, as every text input is decoded: UTF-8 (BOM or not),
+    UTF-16 with a BOM, or cleanly decoding cp1252 (Latin-1); else `InputError` naming `where`."""
+    return _decode(where, data)
+
+
 def _read_bytes(path: Path, limit: int) -> bytes:
     """The file's bytes, after existence, type and size checks."""
     try:
@@ -223,7 +233,7 @@ def _read_bytes(path: Path, limit: int) -> bytes:
     return data
 
 
-def _decode(path: Path, data: bytes) -> str:
+def _decode(path: str | Path, data: bytes) -> str:
     """UTF-8 (BOM or not), UTF-16 with a BOM, or cleanly decoding cp1252; else InputError."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
@@ -287,6 +297,9 @@ def split_header(text: str) -> tuple[dict[str, str], str]:
     meta: dict[str, str] = {}
     if lines and lines[0].strip() == "---":
         close = next((i for i in range(1, min(len(lines), 60)) if lines[i].strip() == "---"), 0)
+        rest = [line for line in lines[1:] if line.strip()]
+        if not close and rest and all(_is_header_line(line) for line in rest):
+            close = len(lines)  # front matter never closed, nothing after it: all header
         if close:
             for line in lines[1:close]:
                 m = _HEADER_LINE.match(line)
@@ -303,6 +316,11 @@ def split_header(text: str) -> tuple[dict[str, str], str]:
     if not count:
         return {}, text
     return meta, _drop_blank_lines(lines[count:])
+
+
+def _is_header_line(line: str) -> bool:
+    m = _HEADER_LINE.match(line)
+    return bool(m and m.group(1).lower() in _HEADER_KEYS)
 
 
 def _drop_blank_lines(lines: list[str]) -> str:

@@ -25,10 +25,11 @@ differing values, so it is never reported.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from summarize.corpus import Corpus
 from summarize.models import Article, Disagreement, Sentence
-from summarize.text.segment import segment
+from summarize.text.values import WEEKDAYS, Value, extract_values
+from summarize.text.words import STOPWORDS, content_words, stem, token_spans
 
 # Two sentences "state the same fact" when their MiniLM cosine is high, or when they share
 # enough content words and are not semantically far apart. MiniLM alone misses short
@@ -44,50 +45,8 @@ NEAR_WINDOW = 3  # words either side of a value that say what it is about ("1,20
 WIDE_WINDOW = 5  # ... and around it: enough to place a place ("tested at ... in Greyhithe")
 MAX_REPORTED = 6  # per story: a long list of conflicts is more likely noise than news
 
-_WEEKDAY = re.compile(r"\b(mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-    "|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-)
-_DATE = re.compile(
-    rf"\b(?:(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:,?\s+\d{{4}})?"
-    rf"|(?:{_MONTHS})\.?\s+\d{{4}}"
-    r"|\d{4}-\d{2}-\d{2})\b",
-    re.I,
-)
-_BARE_MONTH = re.compile(  # "in March"; not "May", which is mostly the verb
-    r"\b(?:January|February|March|April|June|July|August|September|October|November|December)\b"
-)
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_TALLY = re.compile(r"(?<![\w.,-])\d{1,3}-\d{1,3}(?![\w.,-]?\d)")  # a vote or score: "9-4"
-_SCALE = r"(?:\s*(?:thousand|million|billion|trillion|percent|per cent|%|bn|m|k))?"
-_NUMBER = re.compile(
-    rf"(?<![\w.])[$€£]?\d+(?:[,.]\d+)*{_SCALE}(?![\w])"
-    rf"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred){_SCALE}\b",
-    re.I,
-)
-_ENTITY = re.compile(r"\b[A-Z][\w’'-]*(?:\s+(?:of|the|de|al|for)?\s*[A-Z][\w’'-]*)+")
-_PLACE = re.compile(r"\b(?:in|at|near)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)*)")
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        re.findall(r"\w+", "zero one two three four five six seven eight nine ten eleven twelve")
-    )
-}
-_WORD = re.compile(r"[a-z0-9]+")
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z’'-]*")
-_STOP = frozenset(
-    re.findall(
-        r"\w+",
-        """a an the of to in on at for and or but by with from as is was were be been are it its
-        that this these those he she they we you i his her their our said says say will would
-        has have had not no also than then there which who what when where after before over
-        into about up out more most such like""",
-    )
-)
 # words that never tell which fact a value belongs to: times of day, hedges, fillers
-_NOT_ANCHOR = _STOP | frozenset(
+_NOT_ANCHOR = STOPWORDS | frozenset(
     re.findall(
         r"\w+",
         """morning afternoon evening night midnight noon early late last next this week weekend
@@ -113,140 +72,19 @@ _SAME_ANCHOR = {
     **dict.fromkeys(["reported", "revealed", "announced", "disclosed"], "reported"),
     **dict.fromkeys(["flee", "fled"], "evacuated"),
 }
-_UNITS = frozenset(
-    re.findall(
-        r"\w+",
-        """metre metres meter meters m km kilometre kilometres kilometer kilometers mile miles
-        centimetre centimetres cm millimetre millimetres mm foot feet inch inches kg kilogram
-        kilograms tonne tonnes ton tons gram grams litre litres liter liters degree degrees
-        second seconds minute minutes hour hours day days week weeks month months year years
-        cycle cycles cent cents dollar dollars euro euros pound pounds percent mph kmh gw mw kw
-        gwh mwh kwh""",
-    )
-)
-_CLOCK = re.compile(r"\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock)", re.I)
-
-
-@dataclass
-class _Value:
-    kind: str
-    value: str  # as written
-    key: str  # normalised for comparison
-    start: int  # offset in the sentence
-    cls: str = ""  # what a value of this kind may be compared with (unit, scale, ...)
-    anchors: set[str] = field(default_factory=set)  # content words next to it
-    context: set[str] = field(default_factory=set)  # content words around it
-    heads: set[str] = field(default_factory=set)  # the nearest content word either side
-
-
-def _key(text: str) -> str:
-    return re.sub(r"[\s,’']+", " ", text.lower().replace("’", "'")).strip()
-
-
-def extract_values(text: str) -> list[_Value]:
-    """Values a reader would check: weekdays, dates, numbers/amounts, multi-word names/places."""
-    found: list[_Value] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(kind: str, m: re.Match, key: str | None = None, cls: str = "") -> None:
-        if any(s < m.end() and m.start() < e for s, e in taken):
-            return
-        taken.append((m.start(), m.end()))
-        found.append(_Value(kind, m.group(), key or _key(m.group()), m.start(), cls))
-
-    for m in _WEEKDAY.finditer(text):
-        add("day", m)
-    for m in _DATE.finditer(text):
-        add("date", m, cls="full" if re.search(r"\d", m.group()) else "month")
-    for m in _YEAR.finditer(text):
-        add("date", m, cls="year")
-    for m in _BARE_MONTH.finditer(text):
-        add("date", m, cls="month")
-    for m in _TALLY.finditer(text):
-        add("number", m, m.group(), cls="tally")
-    for m in _NUMBER.finditer(text):
-        key = _key(m.group()).lstrip("$€£").replace(",", "")
-        first, _, rest = key.partition(" ")
-        add(
-            "number",
-            m,
-            (_NUMBER_WORDS.get(first, first) + rest).replace(" ", ""),
-            cls=_number_class(text, m),
-        )
-    for m in _PLACE.finditer(text):
-        if not (_WEEKDAY.search(m.group(1)) or _DATE.search(m.group(1))):
-            add("place", _Group(m))
-    for m in _ENTITY.finditer(text):
-        if m.start() == 0 or _WEEKDAY.search(m.group()) or _DATE.search(m.group()):
-            continue  # a sentence-initial capital is not evidence of a name
-        add("name", m)
-    return found
-
-
-def _number_class(text: str, m: re.Match) -> str:
-    """Currency, scale and unit of a number: only numbers of one class are compared."""
-    written = m.group().lower()
-    currency = "$" if written[:1] in "$€£" else ""
-    scale = next(
-        (s for s in ("thousand", "million", "billion", "trillion", "bn") if s in written), ""
-    )
-    if "%" in written or "percent" in written or "per cent" in written:
-        return f"{currency}%"
-    after = text[m.end() :]
-    label = re.search(r"(?<=\S)\s+([A-Z][a-z]*\.?)\s*$", text[: m.start()])
-    if label and not currency and label.group(1) not in ("About", "Some", "Nearly", "Over"):
-        return f"label:{label.group(1).lower()}"  # "Route 9", "Apollo 11": part of a name
-    if _CLOCK.match(after):
-        return "clock"
-    rate = re.match(r"\s+(?:a|an|per|each|every)\s+(year|month|week|day|hour)\b", after, re.I)
-    if rate:  # "$11 million a year" is a rate, not an amount like "$18 million shortfall"
-        return f"{currency}{scale}:/{rate.group(1).lower()}"
-    unit = ""
-    nxt = re.match(r"[\s-]*([A-Za-z]+)", after)
-    if nxt and nxt.group(1).lower() in _UNITS:
-        unit = nxt.group(1).lower().rstrip("s")
-        if unit in ("cent", "dollar", "euro", "pound"):
-            currency, unit = "$", unit
-    return f"{currency}{scale}:{unit}"
-
-
-class _Group:
-    """Group 1 of a match, looking like a match (the place without its preposition)."""
-
-    def __init__(self, m: re.Match):
-        self._m = m
-
-    def start(self) -> int:
-        return self._m.start(1)
-
-    def end(self) -> int:
-        return self._m.end(1)
-
-    def group(self) -> str:
-        return self._m.group(1)
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
-def _stem(word: str) -> str:
-    """A crude stem, enough to match "opened"/"open", "evacuated"/"evacuation"."""
+def _anchor_key(word: str) -> str:
+    """Its stem, cut to five letters: "opened" ~ "open", "evacuated" ~ "evacuation"."""
     word = word.lower().replace("’", "'").removesuffix("'s").strip("'-")
-    word = _SAME_ANCHOR.get(word, word)
-    for suffix in ("ing", "ed", "ches", "shes", "sses", "xes", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            suffix = suffix[-2:] if suffix.endswith("es") else suffix
-            word = word[: -len(suffix)]
-            break
-    return word[:5]
+    return stem(_SAME_ANCHOR.get(word, word))[:5]
 
 
-def _anchor_values(text: str, values: list[_Value]) -> None:
+def _anchor_values(text: str, values: list[Value]) -> None:
     """Give each value the content words within `ANCHOR_WINDOW` words of it."""
     # numbers, days and dates are what is compared, never what a value is about
     spans = [
@@ -254,16 +92,16 @@ def _anchor_values(text: str, values: list[_Value]) -> None:
     ]
     tokens = [
         t
-        for t in _TOKEN.finditer(text)
+        for t in _words_of(text)
         if not any(s < t.end() and t.start() < e for s, e in spans)
         and t.group().lower() not in _NOT_ANCHOR
         and len(t.group()) > 2
-        and not _WEEKDAY.fullmatch(t.group())
+        and t.group().lower() not in WEEKDAYS
     ]
     for v in values:
         end = v.start + len(v.value)
-        before = [_stem(t.group()) for t in tokens if t.end() <= v.start]
-        after = [_stem(t.group()) for t in tokens if t.start() >= end]
+        before = [_anchor_key(t.group()) for t in tokens if t.end() <= v.start]
+        after = [_anchor_key(t.group()) for t in tokens if t.start() >= end]
         v.anchors = {*before[-NEAR_WINDOW:], *after[:NEAR_WINDOW]}
         v.context = {*before[-WIDE_WINDOW:], *after[:WIDE_WINDOW]}
         v.heads = {*before[-1:], *after[:1]}  # "1,200 residents", "voted 9-4"
@@ -288,7 +126,7 @@ def _label(article: Article) -> str:
     return article.outlet or article.id
 
 
-def _phrase(text: str, value: _Value, before: int = 6, after: int = 3) -> str:
+def _phrase(text: str, value: Value, before: int = 6, after: int = 3) -> str:
     """A few words around the value: enough to say what it is about."""
     head = text[: value.start].split()[-before:]
     rest = text[value.start + len(value.value) :]
@@ -298,21 +136,26 @@ def _phrase(text: str, value: _Value, before: int = 6, after: int = 3) -> str:
     return (" ".join(head) + " " + value.value + tail).strip(" ,;:.“”\"'")
 
 
+def _words_of(text: str) -> list[re.Match]:
+    """Its words (tokens that start with a letter), with offsets."""
+    return [t for t in token_spans(text) if t.group()[0].isalpha()]
+
+
 def _is_fact(sentence: Sentence) -> bool:
-    return not sentence.debris and len(_TOKEN.findall(sentence.text)) >= MIN_FACT_WORDS
+    return not sentence.debris and len(_words_of(sentence.text)) >= MIN_FACT_WORDS
 
 
 def find_disagreements(
-    articles: list[Article], max_reported: int = MAX_REPORTED
+    sources: Corpus | list[Article], max_reported: int = MAX_REPORTED
 ) -> list[Disagreement]:
     """Disagreements between every pair of articles, most confident first, at most `max_reported`.
 
     One entry per conflicting pair of values (kind, value here, value there); when
     several article pairs or sentence pairs show it, the most confident is kept.
     """
-    sentences = [
-        [s for s in segment(a) if _is_fact(s) and not a.is_debris(s.start, s.end)] for a in articles
-    ]
+    corpus = Corpus.of(sources)
+    articles = corpus.lettered
+    sentences = [[s for s in corpus.sentences_of(a) if _is_fact(s)] for a in articles]
     best: dict[tuple, tuple[float, Disagreement]] = {}
     for i in range(len(articles)):
         for j in range(i + 1, len(articles)):
@@ -338,7 +181,7 @@ def find_disagreements(
     return ranked[:max_reported]
 
 
-def _sentence_values(sentences: list[Sentence]) -> list[list[_Value]]:
+def _sentence_values(sentences: list[Sentence]) -> list[list[Value]]:
     out = []
     for s in sentences:
         values = extract_values(s.text)
@@ -358,8 +201,8 @@ def _aligned_conflicts(sa: list[Sentence], sb: list[Sentence]):
     na, nb = len(sa), len(sb)
     values_a = _sentence_values(sa)
     values_b = _sentence_values(sb)
-    words_a = [_words(t) for t in texts_a]
-    words_b = [_words(t) for t in texts_b]
+    words_a = [content_words(t) for t in texts_a]
+    words_b = [content_words(t) for t in texts_b]
     text_a = " ".join(s.text for s in sa).lower()
     text_b = " ".join(s.text for s in sb).lower()
     places_a = {v.key for vs in values_a for v in vs if v.kind == "place"}
@@ -383,7 +226,7 @@ def _aligned_conflicts(sa: list[Sentence], sb: list[Sentence]):
             if aligned:
                 sims[x, y] = score
 
-    def counterpart(v: _Value, x: int, flip: bool):
+    def counterpart(v: Value, x: int, flip: bool):
         """The best value of the same slot in the other article: (score, y, value)."""
         best = None
         for (p, q), score in sims.items():

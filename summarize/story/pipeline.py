@@ -14,23 +14,29 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from summarize.corpus import Corpus, parse_ids
 from summarize.model.templates import (
     build_story_prompt,
-    estimate_tokens,
+    context_budget,
     load_templates,
     number_articles,
     prompt_hash,
 )
 from summarize.models import Article, Claim, ModelCall, RemovedSentence, Sentence, Story, Verdict
-from summarize.story.disagree import extract_values, find_disagreements
-from summarize.story.repair import Pending, check_sentence, ids_for_spans, parse_ids, repair_round
-from summarize.text.segment import segment, split_sentences
+from summarize.settings import StorySettings
+from summarize.story.disagree import find_disagreements
+from summarize.story.repair import Pending, ids_for_spans, repair_round
+from summarize.support.validator import Validator
+from summarize.text.segment import split_sentences
+from summarize.text.values import value_keys
+from summarize.text.words import word_set
 
-MAX_SENTENCES = 8
-MAX_CITES = 4
-MAX_REPAIRS = 4  # repair calls per story: each costs the small model seconds
+# The defaults of the `[story]` settings group (summarize.settings.StorySettings), which
+# owns them; a caller's Settings overrides them per story.
+MAX_SENTENCES = StorySettings().max_sentences
+MAX_CITES = StorySettings().max_cites
+MAX_REPAIRS = StorySettings().max_repairs
 DUPLICATE_OVERLAP = 0.8  # word-set overlap at which a sentence repeats an earlier one
-CONTEXT_MARGIN = 64  # chat-template tokens and estimation slack
 
 
 def _require_all(schema: dict[str, Any]) -> None:
@@ -59,7 +65,9 @@ class Draft(BaseModel):
     sentences: list[DraftSentence] = Field(default_factory=list)
 
 
-def draft_schema(ids: list[str], max_sentences: int = MAX_SENTENCES) -> type[Draft]:
+def draft_schema(
+    ids: list[str], max_sentences: int = MAX_SENTENCES, max_cites: int = MAX_CITES
+) -> type[Draft]:
     """The Draft model whose JSON schema limits cites to the shown ids and the sentence count.
 
     The limits live only in the schema (the server's grammar enforces them); parsing
@@ -73,7 +81,7 @@ def draft_schema(ids: list[str], max_sentences: int = MAX_SENTENCES) -> type[Dra
             list[str],
             Field(
                 default_factory=list,
-                json_schema_extra={"items": cite, "minItems": 1, "maxItems": MAX_CITES},
+                json_schema_extra={"items": cite, "minItems": 1, "maxItems": max_cites},
             ),
         ),
     )
@@ -90,34 +98,19 @@ def draft_schema(ids: list[str], max_sentences: int = MAX_SENTENCES) -> type[Dra
     )
 
 
-def context_budget(settings, system_and_template: str) -> int:
-    """Tokens left for article text: context minus the answer's room and the fixed prompt."""
-    context = getattr(settings, "local_ctx", 8192)
-    answer = getattr(settings, "max_tokens", 1024)
-    return max(256, context - answer - estimate_tokens(system_and_template) - CONTEXT_MARGIN)
-
-
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
-
-
 def is_repeat(text: str, earlier: list[str]) -> bool:
     """True when `text` repeats an earlier sentence (the small model loops on its own output).
 
     Two sentences that differ in a value ("on Wednesday" / "on Thursday") are not
     repeats: that is how a summary reports a disagreement.
     """
-    words, values = _words(text), _values(text)
+    words, values = word_set(text), value_keys(text)
     for other in earlier:
-        prior = _words(other)
+        prior = word_set(other)
         close = words and prior and len(words & prior) / min(len(words), len(prior))
-        if close and close >= DUPLICATE_OVERLAP and values == _values(other):
+        if close and close >= DUPLICATE_OVERLAP and values == value_keys(other):
             return True
     return False
-
-
-def _values(text: str) -> set[tuple[str, str]]:
-    return {(v.kind, v.key) for v in extract_values(text)}
 
 
 # "[A3]", "[a3, B4]": square brackets only, so "(G7)" or "(in 2023)" stay text
@@ -181,11 +174,13 @@ def summarize_story(
     settings=None,
     client=None,
     validator=None,
-    max_sentences: int = MAX_SENTENCES,
+    max_sentences: int | None = None,
 ) -> Story:
     """A validated, cited, neutral summary of articles about one event.
 
     Starts the embedded model when no `client` is given (and none is configured).
+    The limits come from `settings.story` (`max_sentences` overrides its own), the
+    validator, unless given, from `settings.support`.
     """
     if client is None:
         from summarize.model.client import open_client
@@ -202,22 +197,22 @@ def summarize_story(
             )
     if settings is None:
         settings = getattr(client, "settings", None)
+    limits = getattr(settings, "story", None) or StorySettings()
+    max_sentences = max_sentences or limits.max_sentences
     if validator is None:
-        from summarize.support.validator import Validator
-
-        validator = Validator()
+        validator = Validator.from_settings(settings, client)
 
     story = Story(articles=list(articles), prompt_hash=prompt_hash())
     story.model = getattr(settings, "model_name", "") or ""
-    numbered, notes = number_articles(list(articles))
+    corpus = Corpus(articles)
+    numbered, notes = number_articles(corpus)
     story.notes += notes
     if not numbered:
         story.error = "no usable article text in the input"
         return story
     if len(numbered) == 1:
         story.notes.append("single source: nothing to compare it against")
-    usable = [n.article for n in numbered]
-    story.disagreements = find_disagreements(usable) if len(usable) > 1 else []
+    story.disagreements = find_disagreements(corpus) if len(numbered) > 1 else []
 
     templates = load_templates()
     prompt = build_story_prompt(
@@ -229,22 +224,32 @@ def summarize_story(
         max_sentences=max_sentences,
     )
     story.notes += prompt.notes
-    from summarize.model.client import ModelError
+    from summarize.model.client import ModelError, time_budget
 
-    try:
-        draft, call = client.structured(
-            prompt.messages,
-            draft_schema(list(prompt.shown), max_sentences),
-            purpose="story",
-            max_tokens=EMBEDDED_DRAFT_MAX_TOKENS if _embedded(client) else None,
+    # Every model call of the story (draft, repairs, a judge) ends by its time budget.
+    with time_budget(limits.time_budget_s, "story"):
+        try:
+            draft, call = client.structured(
+                prompt.messages,
+                draft_schema(list(prompt.shown), max_sentences, limits.max_cites),
+                purpose="story",
+                max_tokens=EMBEDDED_DRAFT_MAX_TOKENS if _embedded(client) else None,
+            )
+        except ModelError as exc:
+            if getattr(exc, "call", None) is not None:
+                _record(story, exc.call)
+            story.error = f"the model failed: {exc}"
+            return story
+        _record(story, call)
+        return finalize(
+            story,
+            draft,
+            shown=prompt.shown,
+            client=client,
+            validator=validator,
+            corpus=corpus,
+            max_repairs=limits.max_repairs,
         )
-    except ModelError as exc:
-        if getattr(exc, "call", None) is not None:
-            _record(story, exc.call)
-        story.error = f"the model failed: {exc}"
-        return story
-    _record(story, call)
-    return finalize(story, draft, shown=prompt.shown, client=client, validator=validator)
 
 
 def finalize(
@@ -254,10 +259,13 @@ def finalize(
     shown: dict[str, Sentence],
     client,
     validator,
+    corpus: Corpus | None = None,
+    max_repairs: int = MAX_REPAIRS,
 ) -> Story:
-    """Clean the draft, validate each sentence, repair once, pick a supported headline."""
-    usable = [a for a in story.articles if any(s.article_id == a.id for s in shown.values())]
-    all_ids = _all_sentence_ids(story.articles, shown)
+    """Clean the draft, validate each sentence, repair once (at most `max_repairs`
+    sentences), pick a supported headline."""
+    corpus = corpus or Corpus(story.articles)
+    all_ids = corpus.by_id
     results: list[Claim | Pending] = []
     seen: list[str] = []
     repeats = 0
@@ -275,7 +283,7 @@ def finalize(
             repeats += 1
             continue
         seen.append(text)
-        verdict = check_sentence(validator, text, usable, [shown[i] for i in cites])
+        verdict = validator.check(text, corpus, [shown[i] for i in cites])
         if verdict.supported:
             results.append(
                 Claim(
@@ -293,11 +301,11 @@ def finalize(
     repaired: list[list[Claim | RemovedSentence]] = []
     if pending:
         repaired, calls, failures = repair_round(
-            pending[:MAX_REPAIRS], client=client, validator=validator, articles=usable, shown=shown
+            pending[:max_repairs], client=client, validator=validator, articles=corpus, shown=shown
         )
-        for item in pending[MAX_REPAIRS:]:
+        for item in pending[max_repairs:]:
             reasons = "; ".join(item.verdict.reasons) or "the sources do not support it"
-            why = f"unsupported ({reasons}); not repaired: repair limit of {MAX_REPAIRS} reached"
+            why = f"unsupported ({reasons}); not repaired: repair limit of {max_repairs} reached"
             repaired.append([RemovedSentence(text=item.text, reason=why, verdict=item.verdict)])
         for call in calls:
             _record(story, call)
@@ -313,7 +321,7 @@ def finalize(
                 story.sentences.append(outcome)
     if not story.sentences:
         story.notes.append("no sentence of the model's draft is supported by the sources")
-    story.headline = choose_headline(draft.headline, story, usable, validator, shown)
+    story.headline = choose_headline(draft.headline, story, corpus, validator, shown)
     return story
 
 
@@ -330,21 +338,11 @@ def _cite_support(
     return support or cites
 
 
-def _all_sentence_ids(articles: list[Article], shown: dict[str, Sentence]) -> dict[str, Sentence]:
-    """Every sentence id of the articles as lettered for the model, debris included."""
-    letters = {s.article_id: re.sub(r"\d+$", "", sid) for sid, s in shown.items()}
-    ids: dict[str, Sentence] = {}
-    for article in articles:
-        if article.id in letters:
-            ids.update({s.id: s for s in segment(article, letters[article.id])})
-    return ids
-
-
 def _centrality(claim: Claim, others: list[Claim]) -> float:
     """Sources it rests on, plus how much of the rest of the summary it shares words with."""
-    words = _words(claim.text)
+    words = word_set(claim.text)
     shared = sum(
-        len(words & _words(o.text)) / max(1, len(words | _words(o.text)))
+        len(words & word_set(o.text)) / max(1, len(words | word_set(o.text)))
         for o in others
         if o is not claim
     )
@@ -355,7 +353,7 @@ def _centrality(claim: Claim, others: list[Claim]) -> float:
 def choose_headline(
     proposed: str,
     story: Story,
-    articles: list[Article],
+    corpus: Corpus,
     validator,
     shown: dict[str, Sentence],
 ) -> Claim | None:
@@ -364,6 +362,7 @@ def choose_headline(
     if proposed.strip():
         candidates.append(" ".join(proposed.split()))
     central = sorted(story.sentences, key=lambda c: -_centrality(c, story.sentences))
+    articles = corpus.lettered
     by_id = {a.id: a for a in articles}
     for claim in central:
         for span in claim.verdict.spans if claim.verdict else []:
@@ -374,7 +373,7 @@ def choose_headline(
         if a.title and a.title not in candidates:
             candidates.append(a.title)
     for i, text in enumerate(candidates):
-        verdict = check_sentence(validator, text, articles, [])
+        verdict = validator.check(text, corpus)
         if verdict.supported:
             if i > 0 and proposed.strip():
                 story.notes.append(f"headline “{_short(proposed)}” unsupported; used “{text}”")

@@ -9,31 +9,19 @@ a second re-ask of a small model rarely helps and doubles the cost.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from summarize.corpus import Corpus, parse_ids
 from summarize.model.templates import build_repair_prompt
 from summarize.models import Article, Claim, ModelCall, RemovedSentence, Sentence, Verdict
-from summarize.story.disagree import extract_values
-from summarize.support.neutral import neutrality_problem
 from summarize.text.segment import split_sentences
 
 # One fixed sentence (and its ids) needs few tokens; a small model that loops stops here.
 REPAIR_MAX_TOKENS = 160
 MAX_SOURCES = 4  # source sentences shown in a repair prompt: the model's context is small
-_ID = re.compile(r"\b([A-Za-z]{1,2})\s*-?\s*(\d{1,4})\b")
-
-
-def parse_ids(value: Any) -> list[str]:
-    """Sentence ids from whatever the model wrote: "A1", "[a1]", "A1, B3", 3, ["A 1"]."""
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [i for v in value for i in parse_ids(v)]
-    return [f"{m.group(1).upper()}{int(m.group(2))}" for m in _ID.finditer(str(value))]
 
 
 class RepairAnswer(BaseModel):
@@ -85,40 +73,12 @@ def _reason(verdict: Verdict) -> str:
     return "; ".join(verdict.reasons) or "the sources do not support it"
 
 
-def check_sentence(validator, text: str, articles: list[Article], cited: list[Sentence]) -> Verdict:
-    """The validator's verdict, overruled when a day, date or number is not in its own spans,
-    or when the sentence uses loaded wording without attributing it (neutral.py).
-
-    Belt and braces: a sentence that says "Wednesday" must not stand on a span that
-    says "Thursday", whatever a scorer's overall similarity says; and words being in a
-    source do not make an outlet's own opinion a neutral statement of fact.
-    """
-    verdict = validator.check(text, articles, cited=cited or None)
-    loaded = neutrality_problem(text, articles)
-    if loaded:
-        return verdict.model_copy(
-            update={"supported": False, "reasons": [f"not neutral: {loaded}", *verdict.reasons]}
-        )
-    if not verdict.supported:
-        return verdict
-    support = {(v.kind, v.key) for s in verdict.spans for v in extract_values(s.quote)}
-    missing = [
-        v.value
-        for v in extract_values(text)
-        if v.kind in ("day", "date", "number") and (v.kind, v.key) not in support
-    ]
-    if not missing:
-        return verdict
-    reason = f"{', '.join(repr(m) for m in missing)} not in the supporting passages"
-    return verdict.model_copy(update={"supported": False, "reasons": [reason, *verdict.reasons]})
-
-
 def repair_round(
     items: list[Pending],
     *,
     client,
     validator,
-    articles: list[Article],
+    articles: Corpus | list[Article],
     shown: dict[str, Sentence],
 ) -> tuple[list[list[Claim | RemovedSentence]], list[ModelCall], list[str]]:
     """Ask once per unsupported sentence for a fix; keep a fix only if the validator accepts it.
@@ -160,7 +120,7 @@ def repair_round(
         failed: list[tuple[str, Verdict]] = []
         for a, b in split_sentences(fixed):  # one claim per sentence, as in the draft
             piece = fixed[a:b]
-            verdict = check_sentence(validator, piece, articles, [shown[i] for i in cites])
+            verdict = validator.check(piece, articles, [shown[i] for i in cites])
             if verdict.supported:
                 cited = ids_for_spans(verdict, shown) or cites
                 outcomes.append(Claim(text=piece, cited=cited, verdict=verdict))

@@ -10,367 +10,32 @@ messages; the scorer turns their counts into features.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from summarize.models import Article, Span
-
-# ---------------------------------------------------------------- text basics
-
-_STOP_TEXT = """
-a about above after again against all also am an and any are as at be because been before
-being below between both but by can could did do does doing down during each few for from
-further had has have having he her here hers herself him himself his how i if in into is it
-its itself just me more most my myself no nor not of off on once only or other our ours
-ourselves out over own same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up very was we were
-what when where which while who whom why will with would you your yours yourself yourselves
-said says say saying told tells tell according will shall may might must us mr mrs ms s t
-don't won't can't isn't wasn't didn't doesn't aren't weren't hasn't haven't hadn't couldn't
-wouldn't shouldn't it's he's she's they're we're i'm that's there's who's let's one also new
-"""
-STOPWORDS = frozenset(_STOP_TEXT.split())
-
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercased word tokens; apostrophes kept inside words ("don't")."""
-    return [t.replace("’", "'") for t in _TOKEN.findall(text.lower())]
-
-
-def stem(word: str) -> str:
-    """A crude suffix stripper: only needs to be consistent on both sides."""
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    for suffix in ("ings", "ing", "ied", "ies", "ed", "es", "s", "ly"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
-            break
-    if w.endswith("e") and len(w) > 4:  # "close", "closed", "closes" -> "clos"
-        w = w[:-1]
-    return w
-
-
-def content_keys(text: str) -> list[str]:
-    """Stems of the content words of `text` (stopwords and bare numbers dropped)."""
-    return [stem(t) for t in tokens(text) if t not in STOPWORDS and not t.isdigit()]
-
-
-def _prefixes(keys: Iterable[str]) -> set[str]:
-    return {k[:6] for k in keys if len(k) >= 6}
-
-
-def key_found(key: str, keys: set[str], prefixes: set[str]) -> bool:
-    """Exact stem match, a shared 6-letter prefix ("announcement" ~ "announced"),
-    or a demonym of a place in the keys ("asian" ~ "asia", "korean" ~ "korea")."""
-    if key in keys or (len(key) >= 6 and key[:6] in prefixes):
-        return True
-    return key.endswith("an") and len(key) > 4 and (key[:-1] in keys or key[:-2] in keys)
-
-
-def clean_text(article: Article) -> str:
-    """The article text with debris blanked out (same length, offsets unchanged)."""
-    text = article.text
-    for start, end in sorted(article.debris):
-        text = text[:start] + " " * (end - start) + text[end:]
-    return text
-
-
-# ---------------------------------------------------------------- quantities
-
-_UNITS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "_",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-        ]
-    )
-}
-_UNITS.pop("_")  # "one" is too often a pronoun to count as a number
-_TENS = {
-    w: 10 * i
-    for i, w in enumerate(
-        ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-    )
-    if w != "_"
-}
-_ORDINALS = {
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "sixth": 6,
-    "seventh": 7,
-    "eighth": 8,
-    "ninth": 9,
-    "tenth": 10,
-}
-_SCALES = {
-    "hundred": 1e2,
-    "thousand": 1e3,
-    "k": 1e3,
-    "million": 1e6,
-    "millions": 1e6,
-    "m": 1e6,
-    "mn": 1e6,
-    "mln": 1e6,
-    "billion": 1e9,
-    "billions": 1e9,
-    "bn": 1e9,
-    "b": 1e9,
-    "trillion": 1e12,
-    "tn": 1e12,
-}
-_NUMWORD = "|".join(sorted([*_UNITS, *_TENS], key=len, reverse=True))
-_QUANTITY = re.compile(
-    rf"""(?P<cur>[$£€¥]|\b(?:us\$|usd|eur|gbp)\s?)?
-    (?P<num>\d+(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+
-        |\b(?:{_NUMWORD})(?:[\s-](?:{"|".join(_UNITS)}))?\b)
-    (?P<ord>st|nd|rd|th)?
-    (?:\s?(?P<scale>hundred|thousand|millions?|billions?|trillion|mn|mln|bn|tn|[kmb])\b)?
-    (?:\s?(?P<pct>%|percent\b|per\s?cent\b))?""",
-    re.VERBOSE | re.IGNORECASE,
+from summarize.text.values import (
+    ANTONYMS,
+    calendar_words,
+    dates,
+    entities,
+    negated_keys,
+    negations,
+    quantities,
+    quoted,
+    same_value,
 )
-_ORDINAL_WORD = re.compile(r"\b(" + "|".join(_ORDINALS) + r")\b", re.IGNORECASE)
-
-
-def _word_value(text: str) -> float | None:
-    total = 0
-    for part in re.split(r"[\s-]+", text.lower()):
-        if part in _TENS:
-            total += _TENS[part]
-        elif part in _UNITS:
-            total += _UNITS[part]
-        else:
-            return None
-    return float(total)
-
-
-@dataclass(frozen=True)
-class Quantity:
-    text: str
-    value: float
-    kind: str  # number | percent | money | year | ordinal
-
-
-def quantities(text: str) -> list[Quantity]:
-    """Numbers, percentages, money amounts and years, normalised to a value.
-
-    "1,200" and "1200", "two" and "2", "$5m" and "5 million" get the same value.
-    """
-    found: list[Quantity] = []
-    for m in _QUANTITY.finditer(text):
-        num = m.group("num")
-        if num[0].isdigit() or num[0] == ".":
-            value = float(num.replace(",", ""))
-        else:
-            value = _word_value(num)
-            if value is None:
-                continue
-        scale = (m.group("scale") or "").lower()
-        if scale:
-            value *= _SCALES[scale]
-        kind = "number"
-        if m.group("pct"):
-            kind = "percent"
-        elif m.group("cur"):
-            kind = "money"
-        elif m.group("ord"):
-            kind = "ordinal"
-        elif not scale and re.fullmatch(r"1[89]\d\d|20\d\d", num):
-            kind = "year"
-        found.append(Quantity(m.group().strip(), value, kind))
-    for m in _ORDINAL_WORD.finditer(text):
-        found.append(Quantity(m.group(), float(_ORDINALS[m.group().lower()]), "ordinal"))
-    return found
-
-
-def _same_value(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1.0)
-
-
-# ---------------------------------------------------------------- dates
-
-_MONTHS = {
-    "january": "January",
-    "jan": "January",
-    "february": "February",
-    "feb": "February",
-    "march": "March",
-    "mar": "March",
-    "april": "April",
-    "apr": "April",
-    "may": "May",
-    "june": "June",
-    "jun": "June",
-    "july": "July",
-    "jul": "July",
-    "august": "August",
-    "aug": "August",
-    "september": "September",
-    "sep": "September",
-    "sept": "September",
-    "october": "October",
-    "oct": "October",
-    "november": "November",
-    "nov": "November",
-    "december": "December",
-    "dec": "December",
-}
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_DATE_WORD = re.compile(r"\b(" + "|".join([*_MONTHS, *_WEEKDAYS]) + r")\b\.?", re.IGNORECASE)
-
-
-def dates(text: str) -> list[str]:
-    """Month and weekday names, canonical ("Sept." -> "September").
-
-    Abbreviations and "May" count only when written like a date (capitalised,
-    or next to a number), since "may", "mar" and "sat" are ordinary words.
-    """
-    out = []
-    for m in _DATE_WORD.finditer(text):
-        word = m.group(1)
-        low = word.lower()
-        if low in _WEEKDAYS:
-            out.append(low.capitalize())
-            continue
-        near_number = bool(
-            re.match(r"\.?\s*\d", text[m.end(1) :]) or re.search(r"\d\s*$", text[: m.start()])
-        )
-        is_full = _MONTHS[low].lower() == low
-        if (is_full and low != "may" and (word[0].isupper() or near_number)) or near_number:
-            out.append(_MONTHS[low])
-        elif word[0].isupper() and low == "may" and m.start() > 0 and not _starts_sentence(text, m):
-            out.append("May")
-        elif not is_full and word[0].isupper() and m.group().endswith("."):
-            out.append(_MONTHS[low])
-    return out
-
-
-def _starts_sentence(text: str, m: re.Match) -> bool:
-    return not text[: m.start()].strip() or text[: m.start()].rstrip()[-1] in '.!?"“'
-
-
-# ---------------------------------------------------------------- entities
-
-_CAP_SEQ = re.compile(
-    r"(?<![\w’'])[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|for|and|al|bin|van|von)\s+)?[A-Z][\w’'.&-]*)*"
+from summarize.text.words import (
+    STOPWORDS,
+    content_keys,
+    key_found,
+    prefixes,
+    stem,
+    token_spans,
+    token_string,
+    tokens,
 )
-
-
-def entities(text: str) -> list[str]:
-    """Capitalised names ("Oana Lungescu", "Seoul", "Bank of England").
-
-    A single capitalised word at the start of a sentence is skipped: it is
-    usually an ordinary word, and the extrinsic-word check covers it anyway.
-    Text with almost no lowercase letters (all-caps headlines) or no capitals
-    (lowercased corpora) yields nothing.
-    """
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return []
-    upper = sum(c.isupper() for c in letters) / len(letters)
-    if upper > 0.6 or upper == 0:
-        return []
-    out = []
-    for m in _CAP_SEQ.finditer(text):
-        words = re.sub(r"(['’]s|['’.,-])$", "", m.group()).split()
-        dropped = 0
-        while words and words[0].lower() in STOPWORDS:  # "The Pentagon" -> "Pentagon"
-            words, dropped = words[1:], dropped + 1
-        if not words or (len(words) == 1 and not dropped and _starts_sentence(text, m)):
-            continue
-        name = " ".join(words)
-        if name.lower() not in _MONTHS and name.lower() not in _WEEKDAYS:
-            out.append(name)
-    return out
-
-
-# ---------------------------------------------------------------- quotes
-
-_QUOTE = re.compile(
-    r"“([^”]{2,}?)”|\"([^\"]{2,}?)\"|``(.{2,}?)''|‘([^’]{2,}?)’(?!\w)|(?<!\w)'([^']{2,}?)'(?!\w)"
-)
-
-
-def quoted(text: str) -> list[str]:
-    """Text between quotation marks, any quote style."""
-    return [next(g for g in m.groups() if g) for m in _QUOTE.finditer(text)]
-
-
-def _token_string(text: str) -> str:
-    return " " + " ".join(re.findall(r"\w+", text.lower().replace("’", "'"))) + " "
-
-
-# ---------------------------------------------------------------- polarity
-
-_NEGATION_TEXT = """
-not no never none nobody nothing neither nor without cannot n't deny denies denied denying
-refuse refuses refused refusing reject rejects rejected fail fails failed unable lack lacks
-lacked
-"""
-NEGATIONS = frozenset(_NEGATION_TEXT.split())
-_ANTONYMS = [
-    ("increase", "decrease"),
-    ("rise", "fall"),
-    ("rose", "fell"),
-    ("win", "lose"),
-    ("won", "lost"),
-    ("accept", "reject"),
-    ("allow", "ban"),
-    ("support", "oppose"),
-    ("approve", "reject"),
-    ("higher", "lower"),
-    ("more", "less"),
-    ("before", "after"),
-    ("guilty", "innocent"),
-    ("alive", "dead"),
-    ("open", "close"),
-    ("start", "end"),
-    ("first", "last"),
-    ("male", "female"),
-    ("up", "down"),
-    ("gain", "loss"),
-    ("largest", "smallest"),
-    ("biggest", "smallest"),
-    ("best", "worst"),
-    ("arrested", "released"),
-    ("confirm", "deny"),
-]
-ANTONYMS: dict[str, set[str]] = {}
-for _a, _b in _ANTONYMS:
-    ANTONYMS.setdefault(stem(_a), set()).add(stem(_b))
-    ANTONYMS.setdefault(stem(_b), set()).add(stem(_a))
-
-
-def negations(text: str) -> list[str]:
-    words = tokens(text)
-    found = [w for w in words if w in NEGATIONS]
-    found += [w for w in words if w.endswith("n't") and w not in found]
-    return found
-
 
 # ---------------------------------------------------------------- sources
 
@@ -391,22 +56,19 @@ class Evidence:
 
     def __post_init__(self) -> None:
         self.keys = set(content_keys(self.text)) | {stem(t) for t in tokens(self.text)}
-        self.prefixes = _prefixes(self.keys)
+        self.prefixes = prefixes(self.keys)
         self.values = [q.value for q in quantities(self.text)]
-        self.dates = set(dates(self.text)) | {
-            _MONTHS[w] for w in tokens(self.text) if w in _MONTHS and len(w) > 3 and w != "may"
-        }
-        self.dates |= {w.capitalize() for w in tokens(self.text) if w in _WEEKDAYS}
+        self.dates = set(dates(self.text)) | calendar_words(self.text)
         self.lower = " ".join(self.text.lower().replace("’", "'").split())
-        self.token_string = _token_string(self.text)
+        self.token_string = token_string(self.text)
         self.has_negation = bool(negations(self.text))
         self.negated = negated_keys(self.text)
 
     def has_value(self, value: float) -> bool:
-        return any(_same_value(value, v) for v in self.values)
+        return any(same_value(value, v) for v in self.values)
 
     def has_name(self, name: str) -> bool:
-        return _token_string(name) in self.token_string
+        return token_string(name) in self.token_string
 
     def has_key(self, key: str) -> bool:
         return key_found(key, self.keys, self.prefixes)
@@ -414,7 +76,7 @@ class Evidence:
 
 def sources_evidence(articles: Sequence[Article]) -> Evidence:
     """Evidence of all articles together, debris excluded."""
-    return Evidence("\n".join(clean_text(a) for a in articles))
+    return Evidence("\n".join(a.clean_text() for a in articles))
 
 
 def spans_evidence(spans: Sequence[Span]) -> Evidence:
@@ -488,20 +150,10 @@ def check_entities(claim: str, support: Evidence, sources: Evidence) -> list[Fin
 def check_quotes(claim: str, support: Evidence, sources: Evidence) -> list[Finding]:
     out = []
     for q in quoted(claim):
-        ts = _token_string(q)
+        ts = token_string(q)
         if ts.strip() and ts not in support.token_string and ts not in sources.token_string:
             msg = f"the quotation “{q}” does not appear verbatim in any source"
             out.append(Finding("quote", "error", msg, [q]))
-    return out
-
-
-def negated_keys(text: str) -> set[str]:
-    """Content-word stems within four words after a negation ("not go into details")."""
-    words = tokens(text)
-    out: set[str] = set()
-    for i, w in enumerate(words):
-        if w in NEGATIONS or w.endswith("n't"):
-            out |= {stem(t) for t in words[i + 1 : i + 5] if t not in STOPWORDS}
     return out
 
 
@@ -598,7 +250,7 @@ def check_unknown_words(claim: str, sources: Evidence) -> list[Finding]:
         return any(f in common for f in (w, stem(w), w[:-1], w[:-2], w[:-3]))
 
     # in cased text only a capitalised word can be a name ("Aldermoor pledges ...")
-    capitalised = {t.lower() for t in _TOKEN.findall(claim) if t[0].isupper()}
+    capitalised = {m.group().lower() for m in token_spans(claim) if m.group()[0].isupper()}
     cased = any(c.isupper() for c in claim)
     unknown = [
         w

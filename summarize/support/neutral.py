@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from summarize.models import Article
 from summarize.text.segment import split_sentences
+from summarize.text.values import quote_spans
 
 # Loaded or opinion wording: each entry is a regular expression over lower-case text.
 LOADED: dict[str, str] = {
@@ -67,7 +68,6 @@ _ATTRIBUTION = re.compile(
     re.I,
 )
 _SO_CALLED = re.compile(r"\bso[- ]called\b", re.I)
-_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|‘[^’]*’|(?<!\w)'[^']*'(?!\w)")
 
 
 @dataclass
@@ -78,9 +78,8 @@ class LoadedWording:
 
 def is_attributed(sentence: str, start: int, end: int) -> bool:
     """True when the words at `[start, end)` are quoted or the sentence names whose they are."""
-    for q in _QUOTED.finditer(sentence):
-        if q.start() <= start and end <= q.end():
-            return True
+    if any(qs <= start and end <= qe for qs, qe in quote_spans(sentence)):
+        return True
     return bool(_ATTRIBUTION.search(_SO_CALLED.sub(" ", sentence)))  # "so-called" names nobody
 
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 
+from summarize.corpus import Corpus
 from summarize.model.embed import embed
 from summarize.models import Article, Sentence
-from summarize.support.checks import _prefixes, content_keys, key_found
-from summarize.text.segment import article_letter, segment
+from summarize.support.checks import Evidence
+from summarize.text.words import content_keys, key_found, prefixes
 
 W_BM25, W_COVER, W_COS = 0.3, 0.35, 0.35
 
@@ -43,16 +44,28 @@ class Candidate:
         return " ".join(s.text for s in self.sentences)
 
 
+@dataclass
+class Retrieval:
+    """What a scorer gets for one claim: the retriever's candidates (best first, cited
+    ones first, never empty), the articles they come from, and the evidence of all
+    sources (debris excluded), computed once per article set."""
+
+    candidates: list[Candidate]
+    articles: Sequence[Article]
+    sources: Evidence
+
+
 class Retriever:
     """Index of the usable sentences of a set of articles."""
 
-    def __init__(self, articles: Sequence[Article], shortlist: int = 4, use_embeddings=True):
-        self.articles = list(articles)
+    def __init__(
+        self, sources: Corpus | Sequence[Article], shortlist: int = 4, use_embeddings=True
+    ):
+        self.corpus = Corpus.of(sources)
+        self.articles = self.corpus.articles
         self.shortlist = shortlist
         self.use_embeddings = use_embeddings
-        self.sentences: list[Sentence] = []
-        for i, article in enumerate(self.articles):
-            self.sentences += [s for s in segment(article, article_letter(i)) if not s.debris]
+        self.sentences: list[Sentence] = self.corpus.usable
         self.by_id = {s.id: s for s in self.sentences}
         # units: index tuples into self.sentences; windows only within one article
         self.units: list[tuple[int, ...]] = [(i,) for i in range(len(self.sentences))]
@@ -62,7 +75,7 @@ class Retriever:
                 self.units.append((i, i + 1))
         self._sent_keys = [content_keys(s.text) for s in self.sentences]
         self._unit_keys = [set().union(*(self._sent_keys[i] for i in u)) for u in self.units]
-        self._unit_prefixes = [_prefixes(k) for k in self._unit_keys]
+        self._unit_prefixes = [prefixes(k) for k in self._unit_keys]
         self._bm25 = None
         if self.sentences:
             self._bm25 = bm25s.BM25()

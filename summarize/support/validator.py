@@ -1,9 +1,12 @@
-"""Claim -> candidates -> scorer -> Verdict, for one sentence or a whole summary.
+"""Claim -> candidates -> scorer proposal -> policy -> Verdict, for a sentence or a summary.
 
 The product's promise is that a sentence marked supported is supported, with
-the exact spans that support it. The Validator caches one Retriever (and the
-sources' evidence) per article set, so checking every sentence of a summary,
-or re-checking after a repair, embeds each source sentence at most once.
+the exact spans that support it. Every path (validate, story, headline, repair)
+goes through `Validator.check`, and every verdict through `policy.decide`, so the
+same sentence and sources get the same verdict wherever they are checked. The
+Validator caches one Retriever (and the sources' evidence) per article set, so
+checking every sentence of a summary, or re-checking after a repair, segments and
+embeds each source sentence at most once.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from summarize.corpus import Corpus
+from summarize.errors import InputError
 from summarize.models import Article, Claim, Sentence, ValidationReport, Verdict
 from summarize.support.checks import Evidence, sources_evidence
-from summarize.support.retrieve import Retriever
+from summarize.support.policy import decide, no_candidates, nothing_to_check
+from summarize.support.retrieve import Candidate, Retrieval, Retriever
 from summarize.support.scorers import Scorer, get_scorer
 from summarize.support.scorers.base import SummaryScorer, cover_keys
 from summarize.text.segment import split_sentences
@@ -50,46 +56,69 @@ class Validator:
         self._cache: OrderedDict[str, tuple[Retriever, Evidence]] = OrderedDict()
         self._cache_size = cache_size
 
-    def index(self, articles: Sequence[Article]) -> tuple[Retriever, Evidence]:
+    @classmethod
+    def from_settings(cls, settings=None, client=None) -> Validator:
+        """The Validator that `settings.support` describes (scorer, threshold, k); a scorer
+        that asks a model (llm-judge) gets `client`."""
+        from summarize.settings import SupportSettings
+        from summarize.support.scorers.base import needs_model
+
+        support = getattr(settings, "support", None) or SupportSettings()
+        options = {"client": client} if client is not None and needs_model(support.scorer) else {}
+        return cls(support.scorer, threshold=support.threshold, k=support.k, **options)
+
+    def index(self, sources: Corpus | Sequence[Article]) -> tuple[Retriever, Evidence]:
         """The (cached) retriever and source evidence of this article set."""
-        key = _key(articles)
+        corpus = Corpus.of(sources)
+        key = _key(corpus.articles)
         if key in self._cache:
             self._cache.move_to_end(key)
         else:
             # a scorer whose model uses no similarity spares the embedding model (the slow part)
             embeddings = getattr(self.scorer, "uses_embeddings", True)
-            retriever = Retriever(articles, use_embeddings=embeddings)
-            self._cache[key] = (retriever, sources_evidence(articles))
+            retriever = Retriever(corpus, use_embeddings=embeddings)
+            self._cache[key] = (retriever, sources_evidence(corpus.articles))
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return self._cache[key]
 
     def check(
-        self, text: str, articles: Sequence[Article], cited: list[Sentence] | None = None
+        self,
+        text: str,
+        sources: Corpus | Sequence[Article],
+        cited: list[Sentence] | None = None,
     ) -> Verdict:
         """Verdict for one claim: the cited sentences are tried first, then all sources."""
         if not text.strip():
-            raise ValueError("cannot validate an empty sentence")
-        if (empty := self._nothing_to_check(text)) is not None:
-            return empty
-        retriever, sources = self.index(articles)
-        if cited:
-            usable = [s for s in cited if s.id in retriever.by_id]
-            cands = retriever.candidates(text, k=self.k, prefer=usable)
-            own = [c for c in cands if all(s in usable for s in c.sentences)]
-            if own:
-                verdict = self.scorer.score(text, own, articles, sources)
-                if verdict.supported:
-                    return verdict
-            ignored = [s.id for s in cited if s.id not in retriever.by_id]
-            note = [f"cited {', '.join(ignored)} is page debris or unknown"] if ignored else []
-            wide = self.scorer.score(text, retriever.candidates(text, k=self.k), articles, sources)
-            if wide.supported and own:
-                note.append("the cited sentences do not support it; other sentences do")
-            elif not wide.supported and own and verdict.score > wide.score:
-                wide = verdict
-            return wide.model_copy(update={"reasons": note + wide.reasons})
-        return self.scorer.score(text, retriever.candidates(text, k=self.k), articles, sources)
+            raise InputError("cannot validate an empty sentence")
+        if not cover_keys(text):
+            return nothing_to_check(self.scorer.name)
+        retriever, evidence = self.index(sources)
+        articles = retriever.articles
+
+        def judged(candidates: list[Candidate]) -> Verdict:
+            if not candidates:
+                return no_candidates(self.scorer.name)
+            proposal = self.scorer.score(text, Retrieval(candidates, articles, evidence))
+            return decide(text, proposal, articles, evidence)
+
+        if not cited:
+            return judged(retriever.candidates(text, k=self.k))
+        usable = [s for s in cited if s.id in retriever.by_id]
+        cands = retriever.candidates(text, k=self.k, prefer=usable)
+        own = [c for c in cands if all(s in usable for s in c.sentences)]
+        if own:
+            verdict = judged(own)
+            if verdict.supported:
+                return verdict
+        ignored = [s.id for s in cited if s.id not in retriever.by_id]
+        note = [f"cited {', '.join(ignored)} is page debris or unknown"] if ignored else []
+        wide = judged(retriever.candidates(text, k=self.k))
+        if wide.supported and own:
+            note.append("the cited sentences do not support it; other sentences do")
+        elif not wide.supported and own and verdict.score > wide.score:
+            wide = verdict
+        return wide.model_copy(update={"reasons": note + wide.reasons})
 
     def validate(self, articles: Sequence[Article], summary: str | list[str]) -> ValidationReport:
         """Check every sentence of `summary` (a text, split here, or a list of sentences).
@@ -102,9 +131,9 @@ class Validator:
         else:
             sentences = [s.strip() for s in summary if s and s.strip()]
         if not sentences:
-            raise ValueError("the summary has no sentences to validate")
+            raise InputError("the summary has no sentences to validate")
         if not articles:
-            raise ValueError("no articles to validate against")
+            raise InputError("no articles to validate against")
         if isinstance(self.scorer, SummaryScorer):
             verdicts = self._check_at_once(sentences, articles, self.scorer)
         else:
@@ -112,29 +141,27 @@ class Validator:
         claims = [Claim(text=s, verdict=v) for s, v in zip(sentences, verdicts, strict=True)]
         return ValidationReport(articles=list(articles), claims=claims)
 
-    def _nothing_to_check(self, text: str) -> Verdict | None:
-        if cover_keys(text):
-            return None
-        return Verdict(  # "It is also": nothing a source could support
-            supported=False,
-            score=0.0,
-            reasons=["no content words: the sentence states nothing to check"],
-            scorer=self.scorer.name,
-        )
-
     def _check_at_once(
         self, sentences: list[str], articles: Sequence[Article], scorer: SummaryScorer
     ) -> list[Verdict]:
         """A scorer with `score_summary` (e.g. the LLM judge) gets every checkable
         sentence with its candidates in one call; what `check` does per sentence."""
-        retriever, sources = self.index(articles)
-        verdicts = [self._nothing_to_check(s) for s in sentences]
+        retriever, evidence = self.index(articles)
+        articles = retriever.articles
+        verdicts = [None if cover_keys(s) else nothing_to_check(scorer.name) for s in sentences]
+        todo = [i for i, v in enumerate(verdicts) if v is None]
+        for i in todo:
+            if not retriever.candidates(sentences[i], k=1):
+                verdicts[i] = no_candidates(scorer.name)
         todo = [i for i, v in enumerate(verdicts) if v is None]
         if todo:
-            cands = [retriever.candidates(sentences[i], k=self.k) for i in todo]
-            judged = scorer.score_summary([sentences[i] for i in todo], cands, articles, sources)
-            for i, verdict in zip(todo, judged, strict=True):
-                verdicts[i] = verdict
+            found = [
+                Retrieval(retriever.candidates(sentences[i], k=self.k), articles, evidence)
+                for i in todo
+            ]
+            judged = scorer.score_summary([sentences[i] for i in todo], found)
+            for i, proposal in zip(todo, judged, strict=True):
+                verdicts[i] = decide(sentences[i], proposal, articles, evidence)
         return [v for v in verdicts if v is not None]
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import pysbd
 
-from summarize.models import Article, Range, Sentence
+from summarize.models import Range
 
 
 @lru_cache(maxsize=1)
@@ -83,28 +83,3 @@ def _pieces(text: str, start: int, stop: int) -> list[Range]:
         ranges.append((found, found + len(piece)))
         cursor = found + len(piece)
     return ranges
-
-
-def segment(article: Article, letter: str = "") -> list[Sentence]:
-    """The article's sentences, numbered `{letter}{n}` from 1, debris flagged."""
-    return [
-        Sentence(
-            id=f"{letter}{n}",
-            article_id=article.id,
-            start=start,
-            end=end,
-            text=article.text[start:end],
-            debris=article.is_debris(start, end),
-        )
-        for n, (start, end) in enumerate(split_sentences(article.text), start=1)
-    ]
-
-
-def article_letter(index: int) -> str:
-    """A, B, ..., Z, AA, AB, ...: short labels the model can cite."""
-    label = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        label = chr(ord("A") + rem) + label
-    return label

@@ -1,5 +1,23 @@
 """Pluggable support scorers behind one protocol; `get_scorer(name)` picks one."""
 
-from summarize.support.scorers.base import Scorer, available, get_scorer, register, select_support
+from summarize.support.scorers.base import (
+    Scorer,
+    ScorerUnavailable,
+    available,
+    get_scorer,
+    needs_model,
+    register,
+    select_support,
+    unavailable,
+)
 
-__all__ = ["Scorer", "available", "get_scorer", "register", "select_support"]
+__all__ = [
+    "Scorer",
+    "ScorerUnavailable",
+    "available",
+    "get_scorer",
+    "needs_model",
+    "register",
+    "select_support",
+    "unavailable",
+]

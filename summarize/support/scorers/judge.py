@@ -7,10 +7,10 @@ evidence. The judge is never trusted: a "supported" verdict counts only when eve
 quote is found, exactly or after whitespace/quote-mark normalisation, inside the
 named source sentence (or elsewhere in that article's non-debris text); the spans
 are those located quotes, cut from the article text. A supported sentence that
-names a number, date or name found in no source, or misquotes one, is vetoed as
-with every scorer. Anything else is unsupported with the reason. A failed call
-(after the client's retries) leaves every sentence unsupported, with the
-failure as its reason.
+names a number, date or name found in no source, or misquotes one, is then vetoed
+by `support/policy.py`, as after every scorer. Anything else is unsupported with
+the reason. A failed call (after the client's retries) leaves every sentence
+unsupported, with the failure as its reason.
 
 The model is the one `summarize story` uses: a given `ModelClient`, or one opened
 from `Settings` (flags, env, config file; the embedded model when none is configured)
@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, create_model, field_validator
 
+from summarize.corpus import parse_ids
 from summarize.model.templates import (
     JUDGE_TEMPLATE_NAMES,
     NumberedArticle,
@@ -33,16 +34,8 @@ from summarize.model.templates import (
     load_templates,
 )
 from summarize.models import Article, Sentence, Span, Verdict
-from summarize.support.checks import (
-    Evidence,
-    check_dates,
-    check_entities,
-    check_numbers,
-    check_quotes,
-    sources_evidence,
-)
-from summarize.support.retrieve import Candidate
-from summarize.support.scorers.base import cover_keys, no_candidates, register
+from summarize.support.retrieve import Candidate, Retrieval
+from summarize.support.scorers.base import cover_keys
 
 NAME = "llm-judge"
 PER_SENTENCE = 4  # best candidates of each summary sentence shown to the judge
@@ -62,8 +55,6 @@ class Quote(BaseModel):
     @field_validator("source", mode="before")
     @classmethod
     def _id(cls, value: Any) -> str:
-        from summarize.story.repair import parse_ids
-
         ids = parse_ids(value)
         return ids[0] if ids else str(value).strip()
 
@@ -263,22 +254,6 @@ def verify_answer(
     return verdicts
 
 
-def veto_values(sentence: str, verdict: Verdict, sources: Evidence) -> Verdict:
-    """The judge's "supported" does not survive a number, date or name found in no
-    source, or a misquotation: the same vetoes as every other scorer."""
-    if not verdict.supported:
-        return verdict
-    errors = [
-        f.message
-        for check in (check_numbers, check_dates, check_entities, check_quotes)
-        for f in check(sentence, sources, sources)
-        if f.severity == "error"
-    ]
-    if not errors:
-        return verdict
-    return _unsupported([*errors, "the judge said supported; the sources do not"], verdict.spans)
-
-
 def _inside(span: Span, sentence: Sentence) -> bool:
     return (
         span.article_id == sentence.article_id
@@ -370,48 +345,21 @@ class JudgeScorer:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def score(
-        self,
-        claim: str,
-        candidates: Sequence[Candidate],
-        articles: Sequence[Article],
-        sources: Evidence | None = None,
-    ) -> Verdict:
-        return self.score_summary([claim], [list(candidates)], articles, sources)[0]
+    def score(self, claim: str, found: Retrieval) -> Verdict:
+        return self.score_summary([claim], [found])[0]
 
-    def score_summary(
-        self,
-        sentences: Sequence[str],
-        candidates: Sequence[Sequence[Candidate]],
-        articles: Sequence[Article],
-        sources: Evidence | None = None,
-    ) -> list[Verdict]:
-        """Verdicts for all `sentences` from one model call (none when no sentence has
-        candidates); `candidates[i]` are the retriever's candidates of `sentences[i]`."""
-        if len(sentences) != len(candidates):
-            raise ValueError("one list of candidates per sentence")
-        verdicts: list[Verdict | None] = [
-            None if any(not s.debris for c in cands for s in c.sentences) else no_candidates(NAME)
-            for cands in candidates
-        ]
-        todo = [i for i, v in enumerate(verdicts) if v is None]
-        if todo:
-            judged = self._judge(
-                [sentences[i] for i in todo],
-                [candidates[i] for i in todo],
-                articles,
-                sources or sources_evidence(articles),
-            )
-            for i, verdict in zip(todo, judged, strict=True):
-                verdicts[i] = verdict
-        return [v for v in verdicts if v is not None]
+    def score_summary(self, claims: Sequence[str], found: Sequence[Retrieval]) -> list[Verdict]:
+        """Proposals for all `claims` from one model call; `found[i]` is what retrieval
+        found for `claims[i]` (all over the same articles)."""
+        if len(claims) != len(found) or not found:
+            raise ValueError("one retrieval per claim")
+        return self._judge(list(claims), [f.candidates for f in found], found[0].articles)
 
     def _judge(
         self,
         sentences: list[str],
         candidates: list[Sequence[Candidate]],
         articles: Sequence[Article],
-        sources: Evidence,
     ) -> list[Verdict]:
         from summarize.model.client import ModelError
         from summarize.model.local import LocalModelError
@@ -429,20 +377,17 @@ class JudgeScorer:
         except (ModelError, LocalModelError) as exc:
             # ModelError messages never hold the key (llm.py redacts them)
             return [_unsupported([f"the judge call failed: {exc}"]) for _ in sentences]
-        verdicts = verify_answer(answer, sentences, shown, articles, self.threshold)
-        return [veto_values(s, v, sources) for s, v in zip(sentences, verdicts, strict=True)]
+        return verify_answer(answer, sentences, shown, articles, self.threshold)
 
     def _budget(self, client, sentences: list[str]) -> int:
         """Tokens left for the sources: the story's context arithmetic, with the judge's
         wording and the summary sentences as the fixed part of the prompt."""
-        from summarize.story.pipeline import context_budget
+        from summarize.model.templates import context_budget
 
         fixed = "".join(load_templates(None, JUDGE_TEMPLATE_NAMES).values()) + "".join(sentences)
         settings = self.settings or getattr(client, "settings", None)
         return context_budget(settings, fixed)
 
-
-register(NAME)(JudgeScorer)
 
 __all__ = [
     "JudgeAnswer",
@@ -453,5 +398,4 @@ __all__ = [
     "locate_quote",
     "shown_sources",
     "verify_answer",
-    "veto_values",
 ]

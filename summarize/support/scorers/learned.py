@@ -15,9 +15,8 @@ For a claim the scorer
 3. combines that logit with the rule findings (numbers, dates, entities,
    negation, antonyms, novel words) in a logistic layer fitted on held-back
    calibration rows (`training/calibrate.py`), so the output is a calibrated
-   probability; a number, date or name found in no source caps it at 0.05 and a
-   misquotation at 0.01 (vetoes: the calibration layer, fitted on a few hundred
-   rows, cannot be trusted to weigh them);
+   probability (the vetoes for a number, date, name or quotation in no source are
+   applied afterwards by `support/policy.py`, as for every scorer);
 4. cites, inside the deciding chunk, the fewest sentences that cover the claim.
 
 A summary's score is the minimum over its sentences (see `benchmarks/`).
@@ -35,10 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-from summarize.models import Article, Sentence, Verdict
-from summarize.support.checks import Evidence, sources_evidence
-from summarize.support.retrieve import Candidate
-from summarize.support.scorers.base import no_candidates, register, select_support, support_spans
+from summarize.models import Sentence, Verdict
+from summarize.support.checks import Evidence
+from summarize.support.policy import capped
+from summarize.support.retrieve import Candidate, Retrieval
+from summarize.support.scorers.base import select_support, support_spans
 from summarize.support.scorers.rules import featurize
 
 PREMISE_WORDS = 70  # words of source text in one chunk (fits MAX_TOKENS with the claim)
@@ -203,12 +203,9 @@ def features(claim: str, candidates: Sequence[Candidate], sources: Evidence):
 
 
 # a number, date or name found in no source is never supported, whatever the other signals say
-VETO_FEATURES = ("number_error", "date_error", "entity_error")
-VETO_P = 0.05
-
-
 def vetoed(f: dict, p: float) -> float:
-    return min(p, VETO_P) if any(f.get(n, 0.0) > 0 for n in VETO_FEATURES) else p
+    """`p` after the policy's vetoes, from the error counts in the feature dict (for fitting)."""
+    return capped(p, [n.removesuffix("_error") for n, v in f.items() if n.endswith("_error") and v])
 
 
 class LearnedScorer:
@@ -247,20 +244,10 @@ class LearnedScorer:
         z = float(((x - np.array(c["mean"])) / np.array(c["scale"])) @ np.array(c["coef"]))
         return _sigmoid(z + c["intercept"])
 
-    def score(
-        self,
-        claim: str,
-        candidates: Sequence[Candidate],
-        articles: Sequence[Article],
-        sources: Evidence | None = None,
-    ) -> Verdict:
-        sources = sources or sources_evidence(articles)
-        if not candidates:
-            return no_candidates(self.name)
+    def score(self, claim: str, found: Retrieval) -> Verdict:
+        candidates, articles, sources = found.candidates, found.articles, found.sources
         f, chunks, logits, findings, _ = features(claim, candidates, sources)
-        p = vetoed(f, self.probability(f))
-        if any(x.check == "quote" and x.severity == "error" for x in findings):
-            p = min(p, 0.01)
+        p = self.probability(f)
         support = chunk_support(claim, candidates, chunks[int(np.argmax(logits))] if chunks else [])
         spans = support_spans(support, articles)
         supported = p >= self.threshold
@@ -273,8 +260,6 @@ class LearnedScorer:
             reasons = errors or [f"the closest passage ({ids}) does not entail it (score {p:.2f})"]
         return Verdict(supported=supported, score=p, spans=spans, reasons=reasons, scorer=self.name)
 
-
-register("learned")(LearnedScorer)
 
 __all__ = [
     "LearnedScorer",

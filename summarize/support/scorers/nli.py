@@ -24,9 +24,8 @@ one-logit model, the sigmoid. For a claim the scorer
 2. runs the model on (premise = chunk, hypothesis = claim), in that order as NLI
    models expect, truncating only the premise, and keeps the maximum over the
    chunks: a claim is supported when some passage entails it;
-3. caps the probability with the rule checks, which a model fed a few hundred
-   words cannot be trusted to replace: a number, date or name found in no
-   source at 0.05, a misquotation at 0.01;
+3. leaves the rule checks' vetoes (a number, date or name found in no source, a
+   misquotation) to `support/policy.py`, applied after every scorer;
 4. cites, inside the deciding chunk, the fewest sentences that cover the claim.
 
 The probability is the model's own, not calibrated on this project's data:
@@ -44,13 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
-from summarize.models import Article, Verdict
-from summarize.support.checks import Evidence, sources_evidence
-from summarize.support.retrieve import Candidate
-from summarize.support.scorers.base import no_candidates, register, support_spans
+from summarize.errors import ConfigError
+from summarize.models import Verdict
+from summarize.support.retrieve import Retrieval
+from summarize.support.scorers.base import support_spans
 from summarize.support.scorers.learned import (
     MAX_CHUNKS,
-    VETO_P,
     chunk_support,
     chunk_text,
     premise_chunks,
@@ -59,14 +57,12 @@ from summarize.support.scorers.rules import featurize
 
 EXPORT_HINT = "optimum-cli export onnx --model {dir} --task text-classification OUT"
 FEEDS = ("input_ids", "attention_mask", "token_type_ids")
-VETO_CHECKS = ("number", "date", "entity")  # found in no source: capped at VETO_P
-QUOTE_P = 0.01  # a misquotation
 _HF_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "tf_model.h5", "flax_model.msgpack")
 _NOT_ENTAIL = re.compile(r"(?<![a-z])(not|non)[\s_-]*entail")
 _lock = threading.Lock()
 
 
-class NLIModelError(ValueError):
+class NLIModelError(ConfigError):
     """The model folder is missing, incomplete or unusable (the message names the file)."""
 
 
@@ -301,28 +297,14 @@ class NLIScorer:
             p = _softmax(logits)[:, label]
         return np.nan_to_num(p, nan=0.0)
 
-    def score(
-        self,
-        claim: str,
-        candidates: Sequence[Candidate],
-        articles: Sequence[Article],
-        sources: Evidence | None = None,
-    ) -> Verdict:
-        sources = sources or sources_evidence(articles)
-        if not candidates:
-            return no_candidates(self.name)
+    def score(self, claim: str, found: Retrieval) -> Verdict:
+        candidates, articles, sources = found.candidates, found.articles, found.sources
         chunks = premise_chunks(candidates, self.chunk_words, self.max_chunks)
         probs = self.probabilities(claim, [chunk_text(c) for c in chunks])
         best_i = int(np.argmax(probs))
         p = float(min(max(probs[best_i], 0.0), 1.0))
         _, _, findings = featurize(claim, candidates, sources)
         errors = [x for x in findings if x.severity == "error"]
-        cap = 1.0
-        if any(x.check in VETO_CHECKS for x in errors):
-            cap = VETO_P
-        if any(x.check == "quote" for x in errors):
-            cap = QUOTE_P
-        model_p, p = p, min(p, cap)
         support = chunk_support(claim, candidates, chunks[best_i])
         spans = support_spans(support, articles)
         supported = p >= self.threshold
@@ -332,21 +314,14 @@ class NLIScorer:
             reasons += [f"but {x.message}" for x in findings]
         else:
             reasons = [x.message for x in errors]
-            if p < model_p:
-                reasons.append(
-                    f"score capped at {cap} by the failed check (the model gave {model_p:.2f})"
-                )
-            else:
-                reasons.append(
-                    f"the closest passage ({ids}) does not entail it (score {p:.2f})"
-                    if len(chunks) == 1
-                    else f"none of {len(chunks)} passages entails it; the closest is {ids} "
-                    f"(score {p:.2f})"
-                )
+            reasons.append(
+                f"the closest passage ({ids}) does not entail it (score {p:.2f})"
+                if len(chunks) == 1
+                else f"none of {len(chunks)} passages entails it; the closest is {ids} "
+                f"(score {p:.2f})"
+            )
         return Verdict(supported=supported, score=p, spans=spans, reasons=reasons, scorer=self.name)
 
-
-register("nli")(NLIScorer)
 
 __all__ = [
     "NLIModelError",

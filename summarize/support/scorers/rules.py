@@ -1,10 +1,8 @@
-"""The v1 scorer: hard vetoes from the rule checks, then a small monotone logistic model.
+"""The v1 scorer: a small monotone logistic model over rule and coverage features.
 
-A claim with an "error" finding on a number, date, name (capitalised, or an
-unfamiliar word in no source), quotation or negation (a fact in no source, or
-contradicted by the support) is capped at `VETO_CAP`: no amount of word
-overlap makes a wrong number right, and the reasons say which fact failed.
-Otherwise the score is a logistic model over `MODEL_FEATURES` with weights
+The vetoes (a number, date, name, quotation or negation that fails its check)
+are applied after this scorer, as after every scorer, by `support/policy.py`.
+The score is a logistic model over `MODEL_FEATURES` with weights
 constrained to their expected sign, so it is monotone in each signal. It is
 fitted with `benchmarks/fit_rules.py` on the factuality development files
 (class- and dataset-balanced, so 0.5 is the balanced decision point).
@@ -27,7 +25,7 @@ from importlib import resources
 
 import numpy as np
 
-from summarize.models import Article, Sentence, Verdict
+from summarize.models import Sentence, Verdict
 from summarize.support.checks import (
     Evidence,
     Finding,
@@ -39,17 +37,14 @@ from summarize.support.checks import (
     check_numbers,
     check_quotes,
     check_unknown_words,
-    sources_evidence,
-    tokens,
 )
-from summarize.support.retrieve import Candidate
+from summarize.support.retrieve import Candidate, Retrieval
 from summarize.support.scorers.base import (
     cover_keys,
-    no_candidates,
-    register,
     select_support,
     support_spans,
 )
+from summarize.text.words import tokens
 
 FEATURES = [
     "cos_best",
@@ -142,18 +137,9 @@ def spans_evidence_from(sentences: Sequence[Sentence]) -> Evidence:
     return Evidence("\n".join(s.text for s in sentences))
 
 
-# checks whose "error" findings can veto support; the model's "vetoes" picks among them
-VETO_CHECKS = ["number", "date", "entity", "quote", "negation", "antonym", "name"]
-VETOES = ["number", "date", "entity", "quote", "negation", "name"]
-VETO_CAP = 0.05
 MODEL_FEATURES = ["cov_support"]
 # features whose weight may only be <= 0
 NEGATIVE = {"novel_words", "negation_warning", "number_warning", "entity_warning"}
-
-
-def vetoing(findings: Sequence[Finding], checks: Sequence[str] = VETO_CHECKS) -> list[Finding]:
-    """The error findings of the given checks."""
-    return [f for f in findings if f.severity == "error" and f.check in checks]
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +159,6 @@ _FALLBACK = {
     "coef": [0.4],
     "intercept": 0.0,
     "threshold": 0.5,
-    "vetoes": VETOES,
 }
 
 
@@ -188,14 +173,13 @@ class RulesScorer:
         if holdout and model is None:
             raise ValueError(f"no coefficients fitted without dataset {holdout!r}")
         model = model or _FALLBACK
-        if not set(model["features"]) <= set(FEATURES) or "vetoes" not in model:
+        if not set(model["features"]) <= set(FEATURES):
             raise ValueError("summarize/data/rules.json was fitted on other features: refit it")
         self.columns = [FEATURES.index(n) for n in model["features"]]
         self.mean = np.array(model["mean"])
         self.scale = np.array(model["scale"])
         self.coef = np.array(model["coef"])
         self.intercept = float(model["intercept"])
-        self.vetoes = list(model["vetoes"])
         self.threshold = float(threshold if threshold is not None else model["threshold"])
         # without a similarity feature the embedding model (the slow part) is not needed:
         # the Validator's retrieval then ranks candidates lexically
@@ -206,39 +190,23 @@ class RulesScorer:
         z = float(((x[self.columns] - self.mean) / self.scale) @ self.coef + self.intercept)
         return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
 
-    def score(
-        self,
-        claim: str,
-        candidates: Sequence[Candidate],
-        articles: Sequence[Article],
-        sources: Evidence | None = None,
-    ) -> Verdict:
-        sources = sources or sources_evidence(articles)
-        if not candidates:
-            return no_candidates(self.name)
+    def score(self, claim: str, found: Retrieval) -> Verdict:
+        candidates, articles, sources = found.candidates, found.articles, found.sources
         x, support, findings = featurize(claim, candidates, sources)
         p = self.probability(x)
-        vetoed = vetoing(findings, self.vetoes)
-        if vetoed:
-            p = min(p, VETO_CAP)
         spans = support_spans(support, articles)
         supported = p >= self.threshold
         if supported:
             reasons = [f"supported by {', '.join(s.id for s in support)} (score {p:.2f})"]
             reasons += [f"but {f.message}" for f in findings]
         else:
-            errors = vetoed + [f for f in findings if f.severity == "error" and f not in vetoed]
-            reasons = [f.message for f in errors]
+            reasons = [f.message for f in findings if f.severity == "error"]
             cov = x[FEATURES.index("cov_support")]
             reasons.append(
                 f"weak match: {cov:.0%} of the claim's words in the closest sentences "
                 f"(score {p:.2f})"
-                if not vetoed
-                else f"score capped at {VETO_CAP} by the failed check"
             )
         return Verdict(supported=supported, score=p, spans=spans, reasons=reasons, scorer=self.name)
 
 
-register("rules")(RulesScorer)
-
-__all__ = ["FEATURES", "MODEL_FEATURES", "VETOES", "RulesScorer", "featurize", "vetoing"]
+__all__ = ["FEATURES", "MODEL_FEATURES", "RulesScorer", "featurize"]

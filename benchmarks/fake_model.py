@@ -1,0 +1,109 @@
+"""A tiny fake model for the benchmarks' `--smoke` mode: no server, no weights.
+
+`fake_client(cache_dir)` is a real `ModelClient` whose HTTP goes to an in-process
+`httpx.MockTransport` that answers chat completions the way a careful extractive
+model would: the story draft copies the first sentences of each numbered article
+(citing their ids) and adds one invented sentence (`INVENTED`, so that validation
+removes or repairs something), a repair copies the first source sentence it is shown. The whole
+pipeline (prompt, structured output, parsing, validation, repair, usage accounting)
+runs; only the writing is canned, so the figures of a smoke run mean nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import httpx
+
+from summarize.model.client import ModelClient
+from summarize.settings import Settings
+
+MODEL = "fake-extractive"
+BASE_URL = "http://fake-model.invalid/v1"  # never resolved: the transport answers
+_NUMBERED = re.compile(r"^\[([A-Z]{1,2}\d{1,4})\]\s+(.+)$", re.MULTILINE)
+PER_ARTICLE = 2  # sentences copied from each article into the draft
+INVENTED = "Officials said the plan would cost 7.4 billion dollars by 2031."
+
+
+def _answer(body: dict) -> dict:
+    fmt = body.get("response_format") or {}
+    schema = (fmt.get("json_schema") or {}).get("name", "")
+    text = "\n".join(
+        m["content"] if isinstance(m.get("content"), str) else json.dumps(m.get("content"))
+        for m in body.get("messages", [])
+        if m.get("role") == "user"
+    )
+    numbered = _NUMBERED.findall(text)
+    if schema.startswith("RepairAnswer"):
+        sid, sentence = numbered[0] if numbered else ("", "")
+        return {"text": sentence, "cites": [sid] if sid else []}
+    if schema.startswith("Draft") or "headline" in json.dumps(body.get("messages", [])):
+        taken: dict[str, int] = {}
+        sentences = []
+        for sid, sentence in numbered:
+            letter = sid.rstrip("0123456789")
+            if taken.get(letter, 0) < PER_ARTICLE:
+                taken[letter] = taken.get(letter, 0) + 1
+                sentences.append({"text": sentence.strip(), "cites": [sid]})
+        if numbered:
+            sentences.insert(1, {"text": INVENTED, "cites": [numbered[0][0]]})
+        headline = sentences[0]["text"][:60] if sentences else ""
+        return {"headline": headline, "sentences": sentences}
+    return {}
+
+
+def _handler(request: httpx.Request) -> httpx.Response:
+    if not request.url.path.endswith("/chat/completions"):
+        return httpx.Response(404, json={"error": {"message": "fake model: chat only"}})
+    body = json.loads(request.content or b"{}")
+    content = json.dumps(_answer(body))
+    prompt_tokens = len(request.content) // 4
+    return httpx.Response(
+        200,
+        json={
+            "id": "fake-0",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", MODEL),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(content) // 4,
+                "total_tokens": prompt_tokens + len(content) // 4,
+            },
+        },
+    )
+
+
+def fake_settings(cache_dir: Path, **overrides) -> Settings:
+    """Settings for the fake endpoint, fixed in full (the config file is the empty
+    os.devnull, so no user config file is read)."""
+    values = {
+        "model": MODEL,
+        "base_url": BASE_URL,
+        "api_key": "fake-key",
+        "temperature": 0.0,
+        "max_retries": 0,
+        "cache_dir": cache_dir,
+        "use_cache": False,
+        "config_file": os.devnull,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def fake_client(cache_dir: Path, **overrides) -> ModelClient:
+    """A ModelClient answered in process by the fake model (close it when done)."""
+    transport = httpx.MockTransport(_handler)
+    return ModelClient(
+        fake_settings(cache_dir, **overrides), http_client=httpx.Client(transport=transport)
+    )

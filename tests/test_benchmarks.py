@@ -1,0 +1,116 @@
+"""Benchmarks cannot rot: each script's `--smoke` mode runs (a few rows, no model server)
+and writes its results where it is told, never over benchmarks/results or rules.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+BENCH = REPO / "benchmarks"
+
+
+def _keys(*names: str):
+    def check(doc: dict) -> None:
+        missing = [n for n in names if n not in doc]
+        assert not missing, f"missing keys {missing} in {sorted(doc)}"
+
+    return check
+
+
+def _validator(doc: dict) -> None:
+    _keys("scorer", "files", "mean_validator_balanced_accuracy", "sentences_per_second")(doc)
+    assert len(doc["files"]) == 3
+    _keys("file", "rows", "validator_balanced_accuracy", "baseline_balanced_accuracy")(
+        doc["files"][0]
+    )
+
+
+def _scorers(doc: dict) -> None:
+    _keys("accuracy", "speed", "model_mb", "markdown", "smoke")(doc)
+    assert doc["smoke"] and doc["accuracy"]
+    for row in doc["accuracy"].values():
+        _keys("rows", "overlap", "rules", "learned", "cross_encoder_only")(row)
+    assert set(doc["speed"]) == {"rules", "learned"}
+    for name, speed in doc["speed"].items():
+        assert "error" not in speed, (name, speed)
+        _keys("sentences_per_s_end_to_end", "sentences_per_s_scorer", "load_s")(speed)
+
+
+def _cluster(doc: dict) -> None:
+    _keys("events", "articles", "methods", "smoke")(doc)
+    _keys("ours", "baseline_tfidf", "embedding only", "entities only")(doc["methods"])
+    for row in doc["methods"].values():
+        _keys("threshold", "tune", "test", "all")(row)
+        _keys("ari", "b3_precision", "b3_recall", "b3_f1", "clusters")(row["test"])
+
+
+def _story(doc: dict) -> None:
+    _keys("model", "seeds", "events", "summary", "smoke")(doc)
+    assert doc["model"] == "fake-extractive" and len(doc["events"]) == 2
+    _keys("kept", "removed", "citation_recall", "seconds", "disagreements")(doc["seeds"])
+    assert doc["seeds"]["error"] is None and doc["seeds"]["kept"] > 0
+    _keys("stories", "failed", "share_supported_kept", "citation_precision", "model_calls")(
+        doc["summary"]
+    )
+    assert doc["summary"]["failed"] == 0
+
+
+def _digest(doc: dict) -> None:
+    _keys("jobs", "runs", "smoke")(doc)
+    (run,) = doc["runs"]
+    _keys("articles", "stories", "failed_stories", "wall_s", "model_calls", "prompt_tokens")(run)
+    assert run["articles"] == 8 and run["stories"] > 0 and run["failed_stories"] == 0
+
+
+def _fit_rules(doc: dict) -> None:
+    _keys("fitted_on", "default", "holdout")(doc)
+    _keys("features", "mean", "scale", "coef", "intercept", "threshold")(doc["default"])
+    assert len(doc["holdout"]) == 8
+
+
+# script, the file it writes by default (must stay untouched), check of its smoke output
+CASES = {
+    "bench_validator.py": (BENCH / "results" / "validator.json", _validator),
+    "bench_scorers.py": (BENCH / "results" / "scorers.json", _scorers),
+    "bench_cluster.py": (BENCH / "results" / "cluster.json", _cluster),
+    "bench_story.py": (BENCH / "results" / "story.json", _story),
+    "bench_digest.py": (BENCH / "results" / "digest.json", _digest),
+    "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
+}
+
+
+def test_every_benchmark_script_has_a_smoke_case():
+    scripts = {p.name for p in BENCH.glob("*.py") if p.name.startswith(("bench_", "fit_"))}
+    assert set(CASES) <= scripts
+    for name in CASES:
+        assert "--smoke" in (BENCH / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(CASES))
+def test_benchmark_smoke_runs(script: str, tmp_path: Path) -> None:
+    if not (SHARED / "data").is_dir():
+        pytest.skip("../shared/data not available")
+    default_out, check = CASES[script]
+    before = default_out.read_bytes() if default_out.exists() else None
+    out = tmp_path / "result.json"
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), "--smoke", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    check(json.loads(out.read_text(encoding="utf-8")))
+    after = default_out.read_bytes() if default_out.exists() else None
+    assert after == before, f"--smoke wrote over {default_out}"
