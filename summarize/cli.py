@@ -77,9 +77,9 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 FORMATS = ("text", "markdown", "json", "html")  # of story and validate
-DIGEST_FORMATS = ("md", "json", "html", "txt")  # of digest: the files digest.EXT
+DIGEST_FORMATS = ("md", "json", "html", "txt", "atom")  # of digest: the files digest.EXT
 _FORMAT_NAMES = {"md": "markdown", "txt": "text"}
-_EXTENSIONS = {"markdown": "md", "json": "json", "html": "html", "text": "txt"}
+_EXTENSIONS = {"markdown": "md", "json": "json", "html": "html", "text": "txt", "atom": "atom"}
 _LABEL_STYLES = {"error:": "bold red", "warning:": "yellow", "skipped": "yellow"}
 
 
@@ -535,9 +535,9 @@ def story(
 def digest(
     inputs: Annotated[list[str], typer.Argument(help="Folders, files, feeds (file or URL), URLs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("digest"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of md,json,html.")] = (
-        "md,json,html"
-    ),
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Comma list of md,json,html,txt,atom.")
+    ] = "md,json,html",
     date: Annotated[
         str | None, typer.Option(help="Only articles published that day (UTC).")
     ] = None,
@@ -553,7 +553,7 @@ def digest(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="Story clustering distance (default: digest.threshold, 0.61).",
+            help="Story clustering distance (default: digest.threshold, 0.83).",
             show_default=False,
         ),
     ] = None,
@@ -570,13 +570,38 @@ def digest(
             help="Write the digest even when it has no story (else: exit 2, files kept).",
         ),
     ] = False,
+    outlets: Annotated[
+        Path | None,
+        typer.Option(
+            "--outlets",
+            help="TOML/JSON file: outlet -> labels (leaning, country...) "
+            "(default: digest.outlets_file).",
+            show_default=False,
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Folder remembering the stories written, for new/update/unchanged "
+            "(default: digest.state_dir, else summarize/state in the user's data folder).",
+            show_default=False,
+        ),
+    ] = None,
+    no_state: Annotated[
+        bool, typer.Option("--no-state", help="Remember nothing: no story status.")
+    ] = False,
 ) -> None:
-    """Group the day's articles into stories and write a validated digest (Markdown, JSON, HTML).
+    """Group the day's articles into stories and write a validated digest (Markdown, JSON,
+    HTML, Atom).
 
-    Ctrl-C writes the stories finished so far (the digest marked incomplete) and exits
-    130; run it again to finish: answers already given come from the cache.
+    Stories continuing ones written before are marked `update` (new sentences first) or
+    `unchanged`; the others `new` (see --state). Ctrl-C writes the stories finished so far
+    (the digest marked incomplete) and exits 130; run it again to finish: answers already
+    given come from the cache.
     """
     from summarize.digest.build import DigestInterrupted, build_digest
+    from summarize.digest.state import default_state_dir
 
     formats = [_check_format(f, DIGEST_FORMATS) for f in fmt.split(",") if f.strip()]
     if not formats:
@@ -588,11 +613,24 @@ def digest(
         max_tokens=max_tokens,
         timeout_s=timeout,
         use_cache=False if no_cache else None,
-        digest={"jobs": jobs, "threshold": threshold},
+        digest={
+            "jobs": jobs,
+            "threshold": threshold,
+            "outlets_file": outlets,
+            "state_dir": state,
+        },
     )
+    if no_state and state is not None:
+        raise ConfigError("give --state or --no-state, not both")
+    state_dir = None if no_state else (settings.digest.state_dir or default_state_dir())
     try:
         result = build_digest(
-            inputs, date=date, since=since, settings=settings, progress=not _quiet()
+            inputs,
+            date=date,
+            since=since,
+            settings=settings,
+            progress=not _quiet(),
+            state_dir=state_dir,
         )
     except DigestInterrupted as stop:  # first Ctrl-C: keep what is finished, then exit 130
         _report_problems(stop.digest.problems)
@@ -620,7 +658,8 @@ def digest(
 
 
 def _write_digest(result, out: Path, formats: list[str]) -> None:
-    """digest.md / .json / .html in `out`, each replaced atomically (never half-written)."""
+    """digest.md / .json / .html / .txt / .atom in `out`, each replaced atomically (never
+    half-written)."""
     from summarize.render import write_output
 
     for fmt_name in formats:

@@ -124,6 +124,9 @@ class Claim(BaseModel):
     text: str
     cited: list[str] = Field(default_factory=list)
     verdict: Verdict | None = None
+    # the outlets that report it (in a story: those whose sentences support it or state
+    # the same fact); empty when not computed, e.g. in a validation report
+    outlets: list[str] = Field(default_factory=list)
 
 
 class ValidationReport(BaseModel):
@@ -196,6 +199,25 @@ class Disagreement(BaseModel):
     spans: list[Span]
 
 
+class Coverage(BaseModel):
+    """Who covered a story, and how those outlets spread over the user's labels.
+
+    `labels` counts the story's outlets per label and value, from the outlets file
+    (`{"leaning": {"left": 1, "right": 2}}`); `unlabelled` names the outlets the file
+    does not describe. `one_sided` holds, for each side label (`digest.sides`), the one
+    value all the story's labelled outlets share, where the digest's outlets have
+    several: a story covered by one side only.
+    """
+
+    outlets: list[str] = Field(default_factory=list)
+    labels: dict[str, dict[str, int]] = Field(default_factory=dict)
+    unlabelled: list[str] = Field(default_factory=list)
+    one_sided: dict[str, str] = Field(default_factory=dict)
+
+
+StoryStatus = Literal["new", "update", "unchanged"]
+
+
 class Story(BaseModel):
     """A neutral combined summary of one event, every sentence validated and cited."""
 
@@ -210,6 +232,16 @@ class Story(BaseModel):
     prompt_hash: str = ""
     usage: Usage = Field(default_factory=Usage)
     calls: list[ModelCall] = Field(default_factory=list)
+    # Digest only. A stable id (the same story on later days keeps it: the Atom entry id),
+    # and, when the digest keeps state across days (`--state`), whether the story is
+    # `new`, an `update` of one shown before (`new_sentences`: indexes of the sentences
+    # not shown before) or `unchanged`; None without state.
+    story_id: str | None = None
+    status: StoryStatus | None = None
+    new_sentences: list[int] = Field(default_factory=list)
+    first_seen: datetime | None = None
+    updated: datetime | None = None  # when its content last changed (Atom <updated>)
+    coverage: Coverage | None = None
 
     @computed_field
     @property
@@ -241,3 +273,4 @@ class Digest(BaseModel):
     # True when the run was interrupted (Ctrl-C): only the stories finished before it
     # are here; a rerun resumes from the model response cache. A note says so too.
     incomplete: bool = False
+    generated: datetime | None = None  # when the digest was built (UTC)

@@ -16,6 +16,13 @@ FIXTURES = TESTS / "fixtures"
 SHARED = TESTS.parent.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _own_data_folder(monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> None:
+    """`summarize digest` remembers stories in the user's data folder by default
+    (`digest.state`): tests get their own, never the real one."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

@@ -44,11 +44,37 @@ def _scorers(doc: dict) -> None:
 
 
 def _cluster(doc: dict) -> None:
-    _keys("events", "articles", "methods", "smoke")(doc)
-    _keys("ours", "baseline_tfidf", "embedding only", "entities only")(doc["methods"])
+    _keys("events", "articles", "methods", "smoke", "chosen", "grid")(doc)
+    _keys("ours", "ours (shipped)", "baseline_tfidf", "embedding only", "entities only")(
+        doc["methods"]
+    )
     for row in doc["methods"].values():
         _keys("threshold", "tune", "test", "all")(row)
         _keys("ari", "b3_precision", "b3_recall", "b3_f1", "clusters")(row["test"])
+    _keys("big_kept")(doc["methods"]["ours"]["test_stress"])
+
+
+def _continuity(doc: dict) -> None:
+    _keys("events", "articles", "per_status", "accuracy", "confusion", "smoke")(doc)
+    assert set(doc["per_status"]) == {"new", "update", "unchanged"}
+    for row in doc["per_status"].values():
+        _keys("precision", "recall", "gold", "predicted")(row)
+    assert doc["day1_statuses"] == {"new": doc["stories"]["day1"]}
+
+
+def _jobs(doc: dict) -> None:
+    _keys("articles", "latency_s", "runs", "smoke")(doc)
+    assert [r["jobs"] for r in doc["runs"]] == [1, 4]
+    for run in doc["runs"]:
+        _keys("stories", "failed_stories", "model_calls", "wall_s", "cpu_share")(run)
+        assert run["stories"] > 0 and run["failed_stories"] == 0
+
+
+def _scale(doc: dict) -> None:
+    _keys("runs", "smoke", "machine")(doc)
+    (run,) = doc["runs"]
+    _keys("articles", "stories", "seconds", "grouping_s", "peak_rss_mb", "ari", "validation")(run)
+    assert run["articles"] == 100 and run["validation"]["stories"] == 20
 
 
 def _story(doc: dict) -> None:
@@ -69,6 +95,12 @@ def _digest(doc: dict) -> None:
     assert run["articles"] == 8 and run["stories"] > 0 and run["failed_stories"] == 0
 
 
+def _relations(doc: dict) -> None:
+    _keys("cases_file", "smoke", "runs", "failed")(doc)
+    (run,) = doc["runs"]
+    assert run["scorer"] == "rules" and len(run["results"]) == 10 and not doc["failed"]
+
+
 def _fit_rules(doc: dict) -> None:
     _keys("fitted_on", "default", "holdout")(doc)
     _keys("features", "mean", "scale", "coef", "intercept", "threshold")(doc["default"])
@@ -82,6 +114,10 @@ CASES = {
     "bench_cluster.py": (BENCH / "results" / "cluster.json", _cluster),
     "bench_story.py": (BENCH / "results" / "story.json", _story),
     "bench_digest.py": (BENCH / "results" / "digest.json", _digest),
+    "bench_continuity.py": (BENCH / "results" / "continuity.json", _continuity),
+    "bench_scale.py": (BENCH / "results" / "scale.json", _scale),
+    "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
+    "bench_relations.py": (BENCH / "results" / "relations.json", _relations),
     "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
 }
 

@@ -117,7 +117,7 @@ def test_digest_format_error_lists_the_digest_formats(tmp_path):
     result = _run("digest", FLOOD, "--format", "md,pdf", "--out", tmp_path)
     assert result.exit_code == 2
     (line,) = _lines(result.stderr)
-    assert line == "error: --format: unknown format 'pdf'; choose from md, json, html, txt"
+    assert line == "error: --format: unknown format 'pdf'; choose from md, json, html, txt, atom"
     assert not list(tmp_path.iterdir())
 
 
@@ -125,7 +125,7 @@ def test_digest_without_any_format_is_refused(tmp_path):
     result = _run("digest", FLOOD, "--format", " , ", "--out", tmp_path)
     assert result.exit_code == 2
     assert _lines(result.stderr) == [
-        "error: --format: no format given; choose from md, json, html, txt"
+        "error: --format: no format given; choose from md, json, html, txt, atom"
     ]
 
 

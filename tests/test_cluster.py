@@ -14,7 +14,7 @@ from summarize.sources.ingest import article_from_text, load_articles
 
 REPO = Path(__file__).resolve().parents[1]
 ALLSIDES = REPO.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
-ARI_FLOOR = 0.65  # measured 0.74 on the first 40 events with the default threshold
+ARI_FLOOR = 0.72  # measured 0.795 on the first 40 events with the default threshold
 
 
 def test_examples_group_by_event_and_single_source_stays_alone():
@@ -90,3 +90,79 @@ def test_trivial_inputs():
     assert cluster_articles([]) == []
     one = _a("only", "A", 1)
     assert cluster_articles([one]) == [[one]]
+
+
+# ---------------------------------------------------------------- scale-minded parts
+
+
+def test_sparse_average_linkage_equals_scipy() -> None:
+    import numpy as np
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.metrics import adjusted_rand_score
+
+    from summarize.digest.cluster import average_linkage, labels
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    sim = np.clip(x @ x.T, 0, 1)
+    r, c = np.triu_indices(len(x), 1)
+    dist = 1 - sim
+    np.fill_diagonal(dist, 0)
+    tree = linkage(squareform(dist, checks=False), "average")
+    for t in (0.3, 0.5, 0.7):
+        ours = labels(average_linkage(len(x), r, c, sim[r, c], 1 - t), len(x))
+        assert adjusted_rand_score(fcluster(tree, t, "distance"), ours) == 1.0
+
+
+def test_a_missing_edge_counts_as_zero_and_nothing_merges_below_the_cut() -> None:
+    import numpy as np
+
+    from summarize.digest.cluster import average_linkage
+
+    r, c = np.array([0, 1, 3]), np.array([1, 2, 4])
+    # 0-1 and 1-2 are close, 0-2 has no edge: {0, 1} and {2} average (0 + 0.9) / 2
+    groups = average_linkage(5, r, c, np.array([0.95, 0.9, 0.2]), 0.45)
+    assert sorted(groups) == [[0, 1, 2], [3], [4]]
+    groups = average_linkage(5, r, c, np.array([0.95, 0.9, 0.2]), 0.46)
+    assert sorted(groups) == [[0, 1], [2], [3], [4]]
+
+
+def test_backgrounds_leave_out_the_own_core_and_pad_with_the_prior() -> None:
+    import numpy as np
+
+    from summarize.digest.cluster import backgrounds
+
+    r, c = np.array([0, 0, 1]), np.array([1, 2, 2])
+    values = np.array([[0.9], [0.3], [0.5]])
+    cores = np.array([0, 0, 1])  # 0 and 1 are one core: their 0.9 is no background
+    bg = backgrounds(3, r, c, values, cores, k=2, prior=(0.1,))
+    assert np.allclose(bg[:, 0], [(0.3 + 0.1) / 2, (0.5 + 0.1) / 2, (0.5 + 0.3) / 2])
+
+
+@pytest.mark.slow
+def test_neighbour_blocking_matches_scoring_every_pair(monkeypatch) -> None:
+    """With few neighbours and small blocks (the 20,000-article path), the stories of
+    AllSides events come out as when every pair is scored."""
+    if not ALLSIDES.is_file():
+        pytest.skip("../shared not available")
+    import summarize.digest.cluster as cluster
+
+    articles = []
+    for line in ALLSIDES.read_text(encoding="utf-8").splitlines()[:15]:
+        event = json.loads(line)
+        for k, a in enumerate(event["articles"]):
+            articles.append(
+                article_from_text(a["text"], id=f"{event['event_id']}-{k}", title=a["title"])
+            )
+    sig = cluster.signals(articles)
+    every = cluster.scored_pairs(sig, neighbours=len(articles))  # every pair scored
+    exact = {frozenset(articles[i].id for i in g) for g in cluster.cluster_graph(every, 0.83)}
+    assert exact == {frozenset(a.id for a in s) for s in cluster_articles(articles)}
+    monkeypatch.setattr(cluster, "BLOCK", 7)
+    r, c = cluster.candidate_pairs(sig, neighbours=12)
+    assert len(r) < len(articles) * (len(articles) - 1) // 2  # not every pair
+    graph = cluster.Graph(sig.n, r, c, cluster.pair_values(sig, r, c))
+    groups = cluster.cluster_graph(graph, cluster.THRESHOLD)
+    assert {frozenset(articles[i].id for i in g) for g in groups} == exact

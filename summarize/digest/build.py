@@ -13,8 +13,14 @@ Date window rules (`select_window`):
 Stories are summarized concurrently, at most `jobs` at once, by threads that
 share one model client (the openai client is thread-safe; answers are cached
 on disk per request). The articles of a story are always in the same order
-(`cluster.rank_clusters`), so requests are deterministic and a rerun after an
-interrupt replays finished stories from the model response cache. A story
+(`cluster.order_articles`), so requests are deterministic and a rerun after an
+interrupt replays finished stories from the model response cache. Stories are
+ranked by breadth of coverage (`rank_stories`: outlets, then sides of the
+outlets file, then articles, then recency).
+
+Continuity (`state_dir`, `digest/state.py`): after the stories are summarized,
+each is matched with the stories written before and gets its `status`; the
+state is saved even when Ctrl-C cut the run short (for the finished stories). A story
 whose summarization fails keeps its `error`; the digest still completes.
 
 Limits (`settings.story.time_budget_s`, `settings.digest.time_budget_s`,
@@ -42,7 +48,9 @@ from datetime import UTC, datetime, timedelta
 from datetime import date as date_type
 from pathlib import Path
 
-from summarize.digest.cluster import cluster_articles
+from summarize.digest.cluster import group_articles, latest, order_articles
+from summarize.digest.coverage import Outlets, breadth, coverage, load_outlets, side_spread
+from summarize.digest.state import story_id_for
 from summarize.errors import InputError, ModelError
 from summarize.models import Article, Digest, Story, Usage
 from summarize.sources.feeds import collect_articles
@@ -187,6 +195,8 @@ def build_digest(
     client=None,
     cache_dir: str | Path | None = None,
     now: datetime | None = None,
+    state_dir: str | Path | None = None,
+    outlets: str | Path | Outlets | None = None,
 ) -> Digest:
     """A digest of the articles in `inputs` inside the date window, stories in rank order.
 
@@ -202,6 +212,12 @@ def build_digest(
 
     Silent unless `progress=True` (the CLI's): then progress bars and a closing
     summary line go to stderr.
+
+    Coverage: `outlets` (default `settings.digest.outlets_file`) labels the outlets
+    (`digest.coverage`); each story gets its `coverage`, and stories are ranked by
+    breadth of coverage, then articles, then recency. Continuity: with `state_dir`,
+    stories are matched with those written before (`digest.state`): each gets a
+    `status` and the state is saved; without it, `status` stays None.
     """
     started = time.perf_counter()
     window = make_window(date, since, now)  # bad --date/--since fails before any work
@@ -212,6 +228,11 @@ def build_digest(
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(settings.cache_dir)
     options = settings.digest.updated(jobs=jobs, threshold=threshold)  # ConfigError if out of range
     jobs, threshold = options.jobs, options.threshold
+    if outlets is None:
+        outlets = settings.digest.outlets_file
+    labels = outlets if isinstance(outlets, Outlets) else load_outlets(outlets)  # ConfigError
+    sides = list(settings.digest.sides)
+    generated = as_utc(now or datetime.now(UTC)).replace(microsecond=0)
 
     with _progress(progress) as bars:
         tasks: dict[str, int] = {}
@@ -242,7 +263,12 @@ def build_digest(
             notes.append(f"{kept} in the date window ({window.label})")
 
         clustering = bars.add_task("clustering", total=len(window.articles))
-        clusters = cluster_articles(window.articles, threshold=threshold)
+        grouping = group_articles(window.articles, threshold=threshold)
+        spread = side_spread(window.articles, labels, sides)
+        clusters = rank_stories(
+            grouping.stories, lambda g: breadth(coverage(g, labels, spread), sides)
+        )
+        covered = [coverage(g, labels, spread) for g in clusters]
         bars.update(clustering, completed=len(window.articles))
 
         summarizing = bars.add_task("summarizing stories", total=len(clusters))
@@ -256,8 +282,19 @@ def build_digest(
             jobs=jobs,
             on_done=lambda: bars.advance(summarizing),
         )
-        stories = [s for s in run.stories if s is not None]
+        stories = []
+        for cov, story in zip(covered, run.stories, strict=True):
+            if story is not None:
+                story.coverage = cov
+                stories.append(story)
         notes += run.notes
+        if state_dir is not None:
+            notes += _continue(
+                state_dir, stories, generated, threshold, grouping.vectors, options.state_days
+            )
+        else:
+            for story in stories:
+                story.story_id = story_id_for(story.articles)
 
     digest = Digest(
         date=window.label,
@@ -268,6 +305,7 @@ def build_digest(
         usage=_sum_usage(stories),
         elapsed_s=round(time.perf_counter() - started, 3),
         incomplete=run.interrupted,
+        generated=generated,
     )
     if progress:
         from rich.console import Console
@@ -288,6 +326,44 @@ def build_digest(
     if run.interrupted:
         raise DigestInterrupted(digest)
     return digest
+
+
+def rank_stories(
+    clusters: list[list[Article]], breadth_of: Callable[[list[Article]], tuple[int, int]]
+) -> list[list[Article]]:
+    """Broadest coverage first (`breadth_of`: distinct outlets, distinct side values), then
+    most articles, then most recent; articles inside a story oldest first."""
+
+    def key(group: list[Article]):
+        outlets, sides = breadth_of(group)
+        return (-outlets, -sides, -len(group), -latest(group), min(a.id for a in group))
+
+    return [order_articles(g) for g in sorted(clusters, key=key)]
+
+
+def _continue(
+    state_dir: str | Path,
+    stories: list[Story],
+    now: datetime,
+    threshold: float,
+    vectors: dict,
+    keep_days: int,
+) -> list[str]:
+    """Statuses from the state in `state_dir`, which is then saved; the notes to add."""
+    from summarize.digest.state import continue_stories, load_state, save_state
+
+    state = load_state(state_dir, now)
+    first = not state.records
+    continue_stories(state, stories, now=now, threshold=threshold, vectors=vectors)
+    save_state(state, now, keep_days)
+    if first:
+        return [*state.notes, f"no earlier digest remembered in {state.folder}: every story is new"]
+    counts = {s: sum(1 for story in stories if story.status == s) for s in _STATUSES}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return state.notes + ([f"since the last digest: {summary}"] if summary else [])
+
+
+_STATUSES = ("new", "update", "unchanged")
 
 
 @dataclass

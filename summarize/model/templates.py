@@ -21,7 +21,14 @@ from summarize.corpus import Corpus
 from summarize.models import Article, Disagreement, Sentence, Span
 from summarize.settings import Settings, StorySettings
 
-TEMPLATE_NAMES = ("story.system.md", "story.user.md", "repair.system.md", "repair.user.md")
+TEMPLATE_NAMES = (
+    "story.system.md",
+    "story.user.md",
+    "repair.system.md",
+    "repair.user.md",
+    "fuse.system.md",
+    "fuse.user.md",
+)
 # the llm-judge scorer's wording: loaded on its own, so it is not part of a story's prompt_hash
 JUDGE_TEMPLATE_NAMES = ("judge.system.md", "judge.user.md")
 CHARS_PER_TOKEN = 3.5  # conservative for English with a GPT-2 style BPE (SmolLM2)
@@ -198,6 +205,55 @@ def build_story_prompt(
     ]
     shown = {s.id: s for n in numbered for s in n.sentences}
     return StoryPrompt(messages, notes, prompt_hash(directory), shown)
+
+
+@dataclass
+class FuseGroup:
+    """One fact group as the model sees it: its sentences and each one's outlet."""
+
+    sentences: list[Sentence]
+    outlets: list[str]
+
+
+def build_fuse_prompt(
+    groups: list[FuseGroup],
+    *,
+    context: list[Sentence] | None = None,
+    leave_out: list[str] | None = None,
+    directory: Path | None = None,
+) -> list[dict[str, str]]:
+    """Messages asking for one fused sentence per fact group (`f1`, `f2`, ...) and a headline.
+
+    `context`: a few more source sentences (facts one outlet reports) the headline may
+    draw on; `leave_out`: values the outlets disagree on, never to be stated.
+    """
+    templates = load_templates(directory)
+    facts = []
+    for n, group in enumerate(groups, start=1):
+        lines = [
+            f"[{s.id}] ({_attr(outlet)}) {neutralise(s.text)}"
+            for s, outlet in zip(group.sentences, group.outlets, strict=True)
+        ]
+        facts.append("\n".join([f'<fact id="f{n}">', *lines, "</fact>"]))
+    more = ""
+    if context:
+        lines = [f"[{s.id}] {neutralise(s.text)}" for s in context]
+        more = "Other reported details (for the headline only):\n" + "\n".join(lines) + "\n"
+    omit = ""
+    if leave_out:
+        omit = "Leave out (the outlets disagree on these): " + ", ".join(
+            neutralise(v) for v in leave_out
+        )
+    user = Template(templates["fuse.user.md"]).substitute(
+        facts="\n".join(facts) or "(no fact reported by more than one outlet)",
+        context=more,
+        leave_out=omit,
+        count=len(groups),
+    )
+    return [
+        {"role": "system", "content": templates["fuse.system.md"].strip()},
+        {"role": "user", "content": user.strip()},
+    ]
 
 
 def build_repair_prompt(

@@ -59,7 +59,8 @@ def usage_line(usage: Usage) -> str:
 
 
 def outlets_line(story: Story) -> str:
-    outlets = story.outlets
+    # the digest's coverage names outlets as the outlets file does (and splits merged ones)
+    outlets = story.coverage.outlets if story.coverage and story.coverage.outlets else story.outlets
     n_articles = len(story.articles)
     if len(outlets) >= 2:
         return f"{len(outlets)} outlets: {', '.join(outlets)}"
@@ -151,6 +152,8 @@ class SentenceView:
     score: float | None
     reasons: list[str]
     cited_ids: list[str]
+    new: bool = False  # an update's sentence not shown in an earlier digest
+    outlets: list[str] = field(default_factory=list)  # the outlets that report it (Claim.outlets)
 
 
 @dataclass
@@ -203,6 +206,16 @@ class StoryView:
     error: str | None
     meta: str
     cites: list[Cite] = field(default_factory=list)
+    status: str | None = None  # new | update | unchanged (a digest with state), else None
+    status_line: str = ""  # "Update · first seen 2026-11-30 · 2 new sentences, shown first"
+    coverage_line: str = ""  # "leaning: center 1, left 1, right 1 · country: Aldwen 2"
+    one_sided: str = ""  # "covered by leaning: right only"
+    story_id: str | None = None
+
+    @property
+    def collapsed(self) -> bool:
+        """An unchanged story is shown folded: its title and status, the rest on request."""
+        return self.status == "unchanged"
 
 
 def _claim_view(claim: Claim, articles: dict[str, Article], cites: Citations) -> SentenceView:
@@ -215,6 +228,7 @@ def _claim_view(claim: Claim, articles: dict[str, Article], cites: Citations) ->
         score=verdict.score if verdict else None,
         reasons=list(verdict.reasons) if verdict else [],
         cited_ids=list(claim.cited),
+        outlets=list(claim.outlets),
     )
 
 
@@ -238,10 +252,49 @@ def sources(articles: list[Article]) -> list[SourceView]:
     ]
 
 
+def status_line(story: Story) -> str:
+    """The story's continuity status in words, or "" without state."""
+    if story.status is None:
+        return ""
+    since = f"first seen {format_time(story.first_seen)}" if story.first_seen else ""
+    if story.status == "new":
+        return "New"
+    if story.status == "unchanged":
+        return " · ".join(p for p in ("Unchanged since the last digest", since) if p)
+    n = len(story.new_sentences)
+    fresh = f"{n} new sentence{'s' if n != 1 else ''}, shown first" if n else "new sources"
+    return " · ".join(p for p in ("Update", since, fresh) if p)
+
+
+def coverage_line(story: Story) -> str:
+    """How the story's outlets spread over the outlets file's labels, or ""."""
+    cov = story.coverage
+    if cov is None or not cov.labels:
+        return ""
+    parts = [
+        f"{label}: " + ", ".join(f"{value} {n}" for value, n in sorted(values.items()))
+        for label, values in sorted(cov.labels.items())
+    ]
+    if cov.unlabelled:
+        parts.append(f"not in the outlets file: {', '.join(cov.unlabelled)}")
+    return " · ".join(parts)
+
+
+def one_sided_line(story: Story) -> str:
+    cov = story.coverage
+    if cov is None or not cov.one_sided:
+        return ""
+    sides = ", ".join(f"{label}: {value}" for label, value in sorted(cov.one_sided.items()))
+    return f"covered by {sides} only"
+
+
 def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
     by_id = {a.id: a for a in story.articles}
     first = len(cites.by_key)
     headline = _claim_view(story.headline, by_id, cites) if story.headline else None
+    fresh = set(story.new_sentences) if story.status == "update" else set()
+    # an update's new sentences come first (numbered first), the rest in their order
+    order = sorted(range(len(story.sentences)), key=lambda i: (i not in fresh, i))
     if headline and headline.text:
         title = headline.text
     else:
@@ -255,7 +308,7 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
         title=title,
         headline=headline,
         outlets=outlets_line(story),
-        sentences=[_claim_view(c, by_id, cites) for c in story.sentences],
+        sentences=[_claim_view(story.sentences[i], by_id, cites) for i in order],
         removed=[
             RemovedView(
                 one_line(r.text), one_line(r.reason), r.verdict.score if r.verdict else None
@@ -272,7 +325,14 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
         notes=[one_line(n) for n in story.notes],
         error=story.error,
         meta=" · ".join(m for m in meta if m and m != "prompt "),
+        status=story.status,
+        status_line=status_line(story),
+        coverage_line=coverage_line(story),
+        one_sided=one_sided_line(story),
+        story_id=story.story_id,
     )
+    for sentence, i in zip(view.sentences, order, strict=True):
+        sentence.new = i in fresh
     view.cites = cites.all[first:]
     return view
 

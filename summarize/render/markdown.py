@@ -55,7 +55,9 @@ def _footnote(c: Cite) -> str:
 
 def _sentence(s: SentenceView) -> str:
     flag = "" if s.supported in (True, None) else " *(unsupported)*"
-    return f"{esc(s.text)}{_markers(s.cites)}{flag}"
+    new = "**New:** " if s.new else ""
+    who = f" *({esc(', '.join(s.outlets))})*" if s.outlets else ""
+    return f"{new}{esc(s.text)}{_markers(s.cites)}{who}{flag}"
 
 
 def _sources(items: list[SourceView], level: str) -> list[str]:
@@ -76,6 +78,22 @@ def _story(v: StoryView, level: int) -> list[str]:
     rank = f"{v.rank}. " if level > 1 else ""
     head_marks = _markers(v.headline.cites) if v.headline else ""
     lines = [f"{h} {rank}{esc(v.title)}{head_marks}", "", f"*{esc(v.outlets)}*", ""]
+    if v.status_line:
+        lines += [f"**{esc(v.status_line)}**", ""]
+    if v.coverage_line:
+        lines += [f"Coverage — {esc(v.coverage_line)}", ""]
+    if v.one_sided:
+        lines += [f"**One-sided:** {esc(v.one_sided)}", ""]
+    body = _story_body(v, sub)
+    if v.collapsed:  # folded: GitHub and most Markdown viewers render <details>
+        n = len(v.sentences)
+        fold = f"Unchanged: {n} sentence{'s' if n != 1 else ''} shown before, and sources"
+        return [*lines, "<details>", f"<summary>{esc(fold)}</summary>", "", *body, "</details>", ""]
+    return lines + body
+
+
+def _story_body(v: StoryView, sub: str) -> list[str]:
+    lines: list[str] = []
     if v.error:
         lines += [f"**Error:** {esc(v.error)}", ""]
     if v.sentences:

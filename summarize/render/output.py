@@ -17,11 +17,11 @@ from summarize.render.markdown import to_markdown
 from summarize.render.terminal import to_terminal
 
 FORMATS = {"md": "markdown", "markdown": "markdown", "json": "json", "html": "html", "htm": "html"}
-FORMATS |= {"txt": "text", "text": "text", "terminal": "text"}
+FORMATS |= {"txt": "text", "text": "text", "terminal": "text", "atom": "atom", "xml": "atom"}
 
 
 def render(obj: Story | Digest | ValidationReport, fmt: str) -> str:
-    """The text of `obj` in format `fmt` (markdown, json, html or text)."""
+    """The text of `obj` in format `fmt` (markdown, json, html, text, or atom for a Digest)."""
     kind = FORMATS.get(fmt.lower().lstrip("."))
     if kind == "markdown":
         return to_markdown(obj)
@@ -29,11 +29,17 @@ def render(obj: Story | Digest | ValidationReport, fmt: str) -> str:
         return obj.model_dump_json(indent=2) + "\n"
     if kind == "html":
         return to_html(obj)
+    if kind == "atom":
+        from summarize.render.atom import to_atom
+
+        return to_atom(obj)
     if kind == "text":
         buf = io.StringIO()
         to_terminal(obj, Console(file=buf, width=100, color_system=None, emoji=False))
         return buf.getvalue()
-    raise InputError(f"unknown output format {fmt!r}; use one of: markdown, json, html, text")
+    raise InputError(
+        f"unknown output format {fmt!r}; use one of: markdown, json, html, text, atom (digests)"
+    )
 
 
 def write_output(

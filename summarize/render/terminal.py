@@ -47,7 +47,8 @@ def _short(text: str, limit: int = 220) -> str:
 
 
 def _sentence(console: Console, s: SentenceView) -> None:
-    console.print(Text.assemble(_verdict(s), s.text))
+    who = (f" ({', '.join(s.outlets)})", "dim") if s.outlets else ""
+    console.print(Text.assemble(_verdict(s), ("new: " if s.new else "", "bold green"), s.text, who))
     for c in s.cites:
         console.print(_cite_line(c))
     for r in s.reasons if s.supported is False else []:
@@ -58,6 +59,11 @@ def _story(console: Console, v: StoryView, numbered: bool) -> None:
     rank = f"{v.rank}. " if numbered else ""
     console.print(Text(rank + v.title, style="bold"))
     console.print(Text(v.outlets, style="dim"))
+    for line, style in ((v.status_line, "bold"), (v.coverage_line, "dim"), (v.one_sided, "yellow")):
+        if line:
+            console.print(Text(line, style=style))
+    if v.collapsed:
+        return
     if v.error:
         console.print(Text(f"error: {v.error}", style="bold red"))
     for s in v.sentences:

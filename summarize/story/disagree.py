@@ -105,6 +105,33 @@ def _anchor_values(text: str, values: list[Value]) -> None:
         v.anchors = {*before[-NEAR_WINDOW:], *after[:NEAR_WINDOW]}
         v.context = {*before[-WIDE_WINDOW:], *after[:WIDE_WINDOW]}
         v.heads = {*before[-1:], *after[:1]}  # "1,200 residents", "voted 9-4"
+        # the nearest content word before and after it, and the preposition right before it
+        v.sides = (before[-1:], after[:1], _preposition(text, v.start))
+
+
+_PREPOSITIONS = frozenset(
+    ["by", "from", "in", "since", "until", "till", "to", "before", "after", "of", "on", "at", "for"]
+)
+
+
+def _preposition(text: str, start: int) -> str:
+    """The preposition written right before a value ("by 2030", "from 2005"), or ""."""
+    words = re.findall(r"[A-Za-z]+", text[max(0, start - 12) : start])
+    word = words[-1].lower() if words else ""
+    return word if word in _PREPOSITIONS and text[:start].rstrip().lower().endswith(word) else ""
+
+
+def _same_slot(v: Value, w: Value) -> bool:
+    """The words next to two values must not say they are about different things.
+
+    "by 2030" is not "from 2005 levels", "the 2022 midterm" not "in 2024"; for counts,
+    "collected 1,626,042 signatures" is not "exceeds the 1,495,709 signatures".
+    """
+    vb, va, vp = getattr(v, "sides", ([], [], ""))
+    wb, wa, wp = getattr(w, "sides", ([], [], ""))
+    if (vp and wp and vp != wp) or (v.cls == "year" and vp != wp):
+        return False
+    return not (v.kind == "number" and vb and wb and vb != wb and va and wa and va != wa)
 
 
 def _similarities(texts_a: list[str], texts_b: list[str]):
@@ -181,6 +208,12 @@ def find_disagreements(
     return ranked[:max_reported]
 
 
+def _in_compound(text: str, v: Value) -> bool:
+    """A number glued to a word or range by a hyphen ("G-7", "June 11-13"): not a count."""
+    before = text[: v.start].rstrip()
+    return before.endswith("-") and v.cls != "tally"
+
+
 def _sentence_values(sentences: list[Sentence]) -> list[list[Value]]:
     out = []
     for s in sentences:
@@ -246,9 +279,9 @@ def _aligned_conflicts(sa: list[Sentence], sb: list[Sentence]):
                     )
                 elif v.kind == "number":
                     # "voted 9-4" is not "defeated 5-8": the word next to it must match too
-                    same = bool(near and v.heads & w.heads)
+                    same = bool(near and v.heads & w.heads) and _same_slot(v, w)
                 else:
-                    same = bool(near)
+                    same = bool(near) and _same_slot(v, w)
                 if not same:
                     continue
                 confidence = score + 0.05 * len(wide)
@@ -258,9 +291,14 @@ def _aligned_conflicts(sa: list[Sentence], sb: list[Sentence]):
 
     found: dict[tuple, tuple] = {}
     for flip, mine_values in ((False, values_a), (True, values_b)):
+        mine_sentences = sb if flip else sa
         for x, values in enumerate(mine_values):
             for v in values:
-                if v.kind not in ("day", "date", "number", "place", "name"):
+                # names differ innocently across outlets ("the United States", "President
+                # Biden" near the same anchors): too many false conflicts to report
+                if v.kind not in ("day", "date", "number", "place"):
+                    continue
+                if v.kind == "number" and _in_compound(mine_sentences[x].text, v):
                     continue
                 match = counterpart(v, x, flip)
                 if match is None:

@@ -36,6 +36,7 @@ from summarize.text.words import word_set
 MAX_SENTENCES = StorySettings().max_sentences
 MAX_CITES = StorySettings().max_cites
 MAX_REPAIRS = StorySettings().max_repairs
+FACT_SENTENCES = 7  # fact groups a story states at most (design "facts"): the ones that matter
 DUPLICATE_OVERLAP = 0.8  # word-set overlap at which a sentence repeats an earlier one
 
 
@@ -175,13 +176,18 @@ def summarize_story(
     client=None,
     validator=None,
     max_sentences: int | None = None,
+    design: str = "facts",
 ) -> Story:
     """A validated, cited, neutral summary of articles about one event.
 
     Starts the embedded model when no `client` is given (and none is configured).
     The limits come from `settings.story` (`max_sentences` overrides its own), the
-    validator, unless given, from `settings.support`.
+    validator, unless given, from `settings.support`. `design="facts"` (default) builds
+    the summary from fact groups (story/fuse.py); `design="draft"` is the first design,
+    in which the model drafts the whole summary (kept for comparison in benchmarks).
     """
+    if design not in ("facts", "draft"):
+        raise ValueError(f"unknown story design {design!r}: facts or draft")
     if client is None:
         from summarize.model.client import open_client
         from summarize.settings import Settings
@@ -194,6 +200,7 @@ def summarize_story(
                 client=opened,
                 validator=validator,
                 max_sentences=max_sentences,
+                design=design,
             )
     if settings is None:
         settings = getattr(client, "settings", None)
@@ -213,6 +220,19 @@ def summarize_story(
     if len(numbered) == 1:
         story.notes.append("single source: nothing to compare it against")
     story.disagreements = find_disagreements(corpus) if len(numbered) > 1 else []
+    if design == "facts":
+        from summarize.model.client import time_budget
+        from summarize.story.fuse import compose
+
+        with time_budget(limits.time_budget_s, "story"):
+            return compose(
+                story,
+                corpus,
+                client=client,
+                validator=validator,
+                max_sentences=min(max_sentences, FACT_SENTENCES),
+                max_repairs=limits.max_repairs,
+            )
 
     templates = load_templates()
     prompt = build_story_prompt(

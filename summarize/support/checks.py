@@ -10,6 +10,7 @@ messages; the scorer turns their counts into features.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +26,7 @@ from summarize.text.values import (
     quantities,
     quoted,
     same_value,
+    tallies,
 )
 from summarize.text.words import (
     STOPWORDS,
@@ -48,6 +50,8 @@ class Evidence:
     keys: set[str] = field(init=False)
     prefixes: set[str] = field(init=False)
     values: list[float] = field(init=False)
+    amounts: list[float] = field(init=False)  # money: "$3", "3 dollars"
+    tallies: set[tuple[int, int]] = field(init=False)
     dates: set[str] = field(init=False)
     lower: str = field(init=False)
     token_string: str = field(init=False)
@@ -57,21 +61,38 @@ class Evidence:
     def __post_init__(self) -> None:
         self.keys = set(content_keys(self.text)) | {stem(t) for t in tokens(self.text)}
         self.prefixes = prefixes(self.keys)
-        self.values = [q.value for q in quantities(self.text)]
+        found = quantities(self.text)
+        self.values = [q.value for q in found]
+        self.amounts = [
+            q.value for q in found if q.kind == "money" or _currency_after(self.text, q)
+        ]
+        self.tallies = set(tallies(self.text))
         self.dates = set(dates(self.text)) | calendar_words(self.text)
         self.lower = " ".join(self.text.lower().replace("’", "'").split())
         self.token_string = token_string(self.text)
         self.has_negation = bool(negations(self.text))
         self.negated = negated_keys(self.text)
 
-    def has_value(self, value: float) -> bool:
-        return any(same_value(value, v) for v in self.values)
+    def has_value(self, value: float, kind: str = "number") -> bool:
+        """The value is here; an amount of money only as an amount ("$4" is not the 4 of
+        "7-4")."""
+        pool = self.amounts if kind == "money" else self.values
+        return any(same_value(value, v) for v in pool)
 
     def has_name(self, name: str) -> bool:
         return token_string(name) in self.token_string
 
     def has_key(self, key: str) -> bool:
         return key_found(key, self.keys, self.prefixes)
+
+
+_CURRENCY_WORD = re.compile(
+    r"\s*(?:dollars?|euros?|pounds?|yen|yuan|rupees?|francs?|cents?)\b", re.I
+)
+
+
+def _currency_after(text: str, q) -> bool:
+    return bool(_CURRENCY_WORD.match(text, q.end)) if q.end else False
 
 
 def sources_evidence(articles: Sequence[Article]) -> Evidence:
@@ -100,16 +121,26 @@ class Finding:
 def check_numbers(claim: str, support: Evidence, sources: Evidence) -> list[Finding]:
     out = []
     for q in quantities(claim):
-        if support.has_value(q.value):
+        if support.has_value(q.value, q.kind):
             continue
         what = {"percent": "percentage", "money": "amount", "year": "year"}.get(q.kind, "number")
-        if sources.has_value(q.value):
+        if sources.has_value(q.value, q.kind):
             msg = f"the {what} '{q.text}' is not in the supporting text"
             out.append(Finding("number", "warning", msg, [q.text]))
         else:
             out.append(
                 Finding("number", "error", f"the {what} '{q.text}' is in no source", [q.text])
             )
+    return out
+
+
+def check_tallies(claim: str, support: Evidence) -> list[Finding]:
+    """A vote or score turned round: the claim's "4-9" where its support says "9-4"."""
+    out = []
+    for a, b in tallies(claim):
+        if (a, b) not in support.tallies and (b, a) in support.tallies:
+            msg = f"the sources give {b}-{a}, not {a}-{b}"
+            out.append(Finding("number", "error", msg, [f"{a}-{b}"]))
     return out
 
 
@@ -281,6 +312,7 @@ def run_checks(
     sources = sources or sources_evidence(articles)
     return [
         *check_numbers(claim, support, sources),
+        *check_tallies(claim, support),
         *check_dates(claim, support, sources),
         *check_entities(claim, support, sources),
         *check_quotes(claim, support, sources),

@@ -11,7 +11,13 @@ and on every path (`summarize validate`, a story, a headline, a repair):
 - a number or date that is in the sources but not in the claim's own spans vetoes
   it too: "Wednesday" must not stand on a span that says "Thursday";
 - loaded wording used without attribution (`neutral.py`) is not a neutral
-  statement of fact, even when one outlet wrote it.
+  statement of fact, even when one outlet wrote it;
+- a relation the sources contradict (`structure.py`, from a dependency parse): the
+  act given to another person (`actor`), turned the other way (`direction`), stated
+  as settled where the sources only hedge (`speculation`), or a time, place or
+  partner moved to another act (`attachment`);
+- a span inside an instruction planted for a model (`text/instructions.py`) is never
+  evidence for what it instructs (`instruction`).
 
 A veto caps the score at `VETO_CAP`; its reason replaces the scorer's case for support.
 """
@@ -55,14 +61,17 @@ def vetoing(findings: Sequence[Finding]) -> list[Finding]:
 def findings_for(
     claim: str, proposal: Verdict, articles: Sequence[Article], sources: Evidence
 ) -> list[Finding]:
-    """Every rule finding of the claim against its proposed spans, neutrality included."""
+    """Every rule finding of the claim against its proposed spans: neutrality, planted
+    instructions and relations (who did what, which way, how sure) included."""
     findings = run_checks(claim, proposal.spans, articles, sources)
     loaded = neutrality_problem(claim, list(articles))
     if loaded:
         findings.append(Finding("neutrality", "error", f"not neutral: {loaded}"))
-    # structure findings only veto: they never add support
+    # relation findings (structure.py) only ever veto, never add support; a claim that
+    # another check already vetoes is spared the parse
     findings += instruction_findings(proposal.spans, articles)
-    findings += structure_findings(claim, proposal.spans, articles)
+    if not vetoing(findings):
+        findings += structure_findings(claim, proposal.spans, articles)
     return findings
 
 

@@ -126,6 +126,7 @@ HEDGE_VERBS = _words(
 )
 HEDGE_ADJ = _words("proposed planned possible potential mooted suggested putative")
 MODAL_HEDGES = _words("could may might")
+HEDGE_VERB_STEMS = frozenset(stem(w) for w in HEDGE_VERBS)  # "hopes" may lemmatise as "hop"
 # words that make a claim itself hedged (then it asserts nothing settled)
 CLAIM_HEDGES = (
     HEDGE_NOUNS
@@ -139,6 +140,8 @@ CLAIM_HEDGES = (
 )
 # a negated one of these leaves its complement open ("no site has been agreed",
 # "did not say when payments could begin", "did not rule out a legal challenge")
+# a passive in progress leaves its subject open ("details ... are still being worked out")
+UNSETTLED_IN_PROGRESS = _words("work discuss negotiate decide determine finalise finalize settle")
 UNSETTLING_WHEN_NEGATED = _words(
     """agree decide confirm finalise finalize settle say announce disclose specify reveal
     determine guarantee commit rule set"""
@@ -194,6 +197,7 @@ MEASURES = _words(
 _TIME_WORDS = frozenset([*WEEKDAYS, *(m.lower() for m in MONTHS)])
 _RELATIVE = _words("who which that whom")
 _PRONOUNS = _words("he she it they him her them we i you his hers its their one someone everyone")
+_HEDGE_STEMS = frozenset(stem(w) for w in CLAIM_HEDGES if len(w) > 3)
 _GENERIC = STOPWORDS | _words("be have do get make go take use -PRON- the")
 
 # ---------------------------------------------------------------- the parser
@@ -278,6 +282,8 @@ class Pred:
     aux: frozenset[str] = frozenset()  # will, has, could, ...
     measured: bool = False  # a number in the clause, or a measure as the subject
     derived: bool = False  # read off a vote or a light verb ("voted against", "led the opposition")
+    main: bool = False  # in the sentence's main clause (not a relative or adverbial clause)
+    direct: bool = False  # its agent is its own subject (not inherited from another verb)
     index: int = 0
 
     def names(self) -> set[str]:
@@ -327,6 +333,7 @@ class Analysis:
     hedged: list[bool]  # per token: inside the scope of a hedge
     hedge_of: list[str]  # per token: the word that hedges it ("" when none)
     content: list[bool]  # per token: a content word
+    pos: list[str]  # per token: its part of speech ("NOUN", "PROPN", "VERB", ...)
     claim_hedges: list[str]  # hedge words anywhere in the sentence
     negated: bool  # any negation in the sentence
     claimed_roles: list[Role]  # roles the sentence asserts ("X chairs the board")
@@ -427,7 +434,15 @@ def _party(t) -> Party:
         text = " ".join(x.text for x in t.subtree)
         return Party(_lemma(t), names, words, words - {_lemma(t)}, text)
     phrase = _phrase(t)
-    names = frozenset(_name_words(t))
+    if t.pos_ == "PROPN" or t.tag_ in ("NNP", "NNPS"):
+        names = frozenset(_name_words(t))
+    else:  # "the former West Ham boss" is no one called West Ham; "the engineer, Lotte Carrow" is
+        names = frozenset(
+            x.text.lower().strip("'’")
+            for a in _children(t, "appos")
+            for x in _name_chain(a)
+            if _is_name(x)
+        )
     words = frozenset(_lemma(x) for x in phrase if _is_content(x)) | names
     # restrictive modifiers: "grain" prices, "Velsa's" quay, shipments "to Cintra"
     near = [c for c in t.children if c.dep_ in ("compound", "amod", "poss", "nmod")]
@@ -554,6 +569,12 @@ def _agent_token(v):
     return None
 
 
+def _in_main_clause(v) -> bool:
+    while v.dep_ in ("conj", "xcomp"):
+        v = v.head
+    return v.dep_ == "ROOT"
+
+
 def _infinitive_of(v) -> bool:
     """ "voted on Monday to approve the sale": a purpose clause of its head's subject."""
     return v.dep_ == "advcl" and any(c.dep_ == "aux" and c.lower_ == "to" for c in v.children)
@@ -567,6 +588,8 @@ def _patient_token(v):
     if v.dep_ == "relcl" and any(
         c.lower_ in _RELATIVE and c.dep_ in ("dobj", "nsubjpass") for c in v.children
     ):
+        return v.head
+    if v.dep_ == "acl" and v.tag_ == "VBN":  # "a concession added to the proposal"
         return v.head
     return None
 
@@ -647,6 +670,8 @@ def _preds(doc, hedged: list[bool]) -> list[Pred]:
             content=content,
             aux=aux,
             measured=measured,
+            main=_in_main_clause(v),
+            direct=agent_t is not None and (agent_t.head.i == v.i or agent_t.head.dep_ == "agent"),
             index=v.i,
         )
         out.append(base)
@@ -685,6 +710,8 @@ def _preds(doc, hedged: list[bool]) -> list[Pred]:
                     lemma=lemma,
                     key=way,
                     derived=True,
+                    main=base.main,
+                    direct=base.direct,
                     text=text,
                     neg=neg,
                     hedged=base.hedged,
@@ -727,7 +754,9 @@ def _hedges(doc) -> tuple[list[bool], list[str]]:
             mark([x for x in t.subtree if x.i != t.i], t.text)
         if t.dep_ == "amod" and t.lower_ in HEDGE_ADJ:
             mark(t.head.subtree, t.text)
-        if t.pos_ == "VERB" and lem in HEDGE_VERBS:
+        regarded = bool(_children(t, "auxpass")) and bool(_children(t, "oprd", "xcomp", "attr"))
+        if t.pos_ == "VERB" and stem(t.lower_) in HEDGE_VERB_STEMS and not regarded:
+            # ("X is considered one of the best" is a judgement, not a plan)
             mark([x for x in but_subject(t) if x.i != t.i], t.text)
         if t.pos_ in ("VERB", "AUX"):
             aux = [c for c in t.children if c.dep_ == "aux" and c.lower_ in MODAL_HEDGES]
@@ -738,12 +767,22 @@ def _hedges(doc) -> tuple[list[bool], list[str]]:
             marks = [c.lower_ for c in t.children if c.dep_ == "mark"]
             if t.dep_ in ("advcl", "ccomp") and {"if", "unless", "whether"} & set(marks):
                 mark(own(t), marks[0])
+        if t.pos_ == "VERB" and lem in UNSETTLED_IN_PROGRESS:
+            # "who will pay ... are still being worked out", "terms are being negotiated"
+            still = [c for c in _children(t, "advmod") if c.lower_ == "still"]
+            being = [c for c in t.children if c.dep_ == "auxpass" and c.lower_ == "being"]
+            if being or (still and _children(t, "auxpass")):
+                mark(own(t), " ".join(x.text for x in sorted([*still, *being, t], key=_at)))
         if t.lower_ == "yet" and t.dep_ == "advmod":
             for x in _children(t.head, "xcomp"):  # "has yet to vote"
                 mark(own(x), "yet to")
             if _negated(t.head):  # "has not yet agreed"
                 mark(but_subject(t.head), "not yet")
     return hedged, by
+
+
+def _at(t) -> int:
+    return t.i
 
 
 def _roles(doc) -> list[Role]:
@@ -854,6 +893,11 @@ def _modified(doc) -> list[Modified]:
     return out
 
 
+def _backshifted(t) -> bool:
+    """ "would" reporting a "will" ("X confirmed that Japan would pay"): not a hedge."""
+    return t.lower_ == "would" and t.head.dep_ == "ccomp" and _lemma(t.head.head) not in HEDGE_VERBS
+
+
 def _analyse_doc(doc) -> Analysis:
     hedged, by = _hedges(doc)
     lemmas = [_lemma(t) for t in doc]
@@ -861,7 +905,14 @@ def _analyse_doc(doc) -> Analysis:
     claim_hedges = [
         t.lower_
         for t in doc
-        if t.lower_ in CLAIM_HEDGES or (t.lemma_.lower() in CLAIM_HEDGES and t.pos_ != "ADP")
+        if not _backshifted(t)
+        and (
+            t.lower_ in CLAIM_HEDGES
+            or (
+                t.pos_ != "ADP"
+                and (t.lemma_.lower() in CLAIM_HEDGES or stem(t.lower_) in _HEDGE_STEMS)
+            )
+        )
     ]
     return Analysis(
         text=doc.text,
@@ -873,6 +924,7 @@ def _analyse_doc(doc) -> Analysis:
         hedged=hedged,
         hedge_of=by,
         content=[_is_content(t) for t in doc],
+        pos=[t.pos_ for t in doc],
         claim_hedges=claim_hedges,
         negated=any(t.dep_ == "neg" or t.lower_ in ("no", "never", "neither") for t in doc),
         claimed_roles=_claimed_roles(doc),
@@ -919,11 +971,28 @@ def analyse_many(texts: Sequence[str]) -> list[Analysis | None]:
 # ---------------------------------------------------------------- comparing parties
 
 
+def _name_overlap(a: Iterable[str], b: Iterable[str]) -> bool:
+    """Some name word in common, allowing "Lyon" / "Lyonnais" and "QPR" / "Queens Park
+    Rangers" (an acronym of the other's words)."""
+    a, b = set(a), set(b)
+    if a & b:
+        return True
+    if any(
+        len(x) >= 4 and (y.startswith(x) or x.startswith(y)) for x in a for y in b if len(y) >= 4
+    ):
+        return True
+    for x, other in ((a, b), (b, a)):
+        for w in x:
+            if 2 <= len(w) <= 5 and len(other) == len(w) and set(w) == {o[0] for o in other}:
+                return True
+    return False
+
+
 def _conflict(a: Party | None, b: Party | None) -> bool:
     """Two named parties that are clearly not the same one."""
     if not a or not b or not a.names or not b.names:
         return False
-    return not (a.names & b.words) and not (b.names & a.words)
+    return not _name_overlap(a.names, b.words) and not _name_overlap(b.names, a.words)
 
 
 def _compatible(a: Party | None, b: Party | None) -> bool:
@@ -953,9 +1022,8 @@ def _same(a: Party | None, b: Party | None) -> bool:
     if not _same_noun(a.head, b.head):
         return bool(a.names and a.names <= b.words) or bool(b.names and b.names <= a.words)
     ma, mb = a.mods - a.names, b.mods - b.names
-    if a.names or b.names:  # "the council" / "Corvale district council"
-        return not (ma and mb and not ma & mb)
-    return (not ma and not mb) or bool(ma & mb)
+    # "the council" / "Corvale district council": the same; "grain prices" / "bread prices": not
+    return not (ma and mb and not ma & mb)
 
 
 def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
@@ -1182,6 +1250,8 @@ def check_actor(claim: Analysis, support: list[Analysis], sources: _Sources) -> 
             continue
         if p.key in OPPOSITE and not p.derived:
             continue  # many back, oppose, rise or fall: no one party owns "backed the sale"
+        if not p.direct:
+            continue  # an agent inherited through a chain of verbs: unsure
         if p.speech:
             rivals = [
                 q
@@ -1274,16 +1344,20 @@ def _modifier_clash(
     for m in claim.modified:
         if m.owner != owners:
             continue
+        if not owners and (m.noun in _NOT_PLACED or m.rel not in (*_PREP_CLASS, "compound")):
+            continue  # "a decline in vaccine sales", "rumours about X": not a place
         rivals = [
             s
             for a in [*support, *sources.find(_forms(m.noun), cited=True)]
             for s in a.modified
-            if _same_noun(m.noun, s.noun) and _same_rel(m.rel, s.rel) and not (s.names & m.names)
+            if _same_noun(m.noun, s.noun)
+            and _same_rel(m.rel, s.rel)
+            and not _name_overlap(s.names, m.names)
         ]
         if not rivals or not sources.mentions(m.names):
             continue
         if any(
-            s.names & m.names and (_same_noun(m.noun, s.noun) or s.rel == m.rel)
+            _name_overlap(s.names, m.names) and (_same_noun(m.noun, s.noun) or s.rel == m.rel)
             for a in sources.find(_forms_of(m.names))
             for s in a.modified
         ):
@@ -1358,7 +1432,7 @@ def check_speculation(claim: Analysis, support: list[Analysis], sources: _Source
     mains = [
         p
         for p in claim.preds
-        if not p.speech and not p.hedged and not p.neg and p.lemma not in ("be", "have")
+        if not p.speech and not p.hedged and not p.neg and p.main and p.lemma not in ("be", "have")
     ]
     mains = [
         p
@@ -1384,6 +1458,8 @@ def check_speculation(claim: Analysis, support: list[Analysis], sources: _Source
         words = {a.stems[i] for i in hits}
         if len(words) < 2 or len(words) < 0.5 * len(wanted) or not all(a.hedged[i] for i in hits):
             continue
+        if not any(a.pos[i] in ("NOUN", "VERB") for i in hits):
+            continue  # only names in common ("Premier League"): not the same statement
         if best is None or len(words) > len(best[1]):
             best = (a, words, hits)
     if best is None:
@@ -1417,18 +1493,27 @@ def check_attachment(claim: Analysis, support: list[Analysis], sources: _Sources
         for t in sorted(p.times):
             same = [q for q in spreds if _same_act(p, q)]
             dated = [q for q in same if q.times]
-            if not dated or any(t in q.times for q in dated):
+            if any(t in q.times for q in dated):
                 continue
+            # the support dates this act otherwise, or not at all while it gives the time
+            # to another act ("approved last week" on "a concession added last week")
             elsewhere = [
                 q for q in spreds if t in q.times and q.lemma != p.lemma and not _same_act(p, q)
             ]
+            # undated here: the time may still be this act's, told with another verb
+            # ("the council voted on Friday" for "... approved on Friday", "suspended"
+            # for "halted"); only an act about another thing or by another party ("a
+            # concession added last week" for "the proposal was approved last week")
+            # takes the time away from it
+            if not dated and not all(_other_thing(p, q) for q in elsewhere):
+                continue
             if not elsewhere:
                 continue
             if any(_same_act(p, q) and t in q.times for q in sources.preds_for(p.lemma)):
                 continue
-            q, r = dated[0], elsewhere[0]
-            when = ", ".join(sorted(q.times))
-            msg = f"the sources put '{t}' on '{r.text}', not on '{p.text}' ({when})"
+            r = elsewhere[0]
+            when = f" ({', '.join(sorted(dated[0].times))})" if dated else ""
+            msg = f"the sources put '{t}' on '{r.text}', not on '{p.text}'{when}"
             out.append(Finding("attachment", "error", msg, [t]))
         # a place or partner the sources give to another party
         for place in p.places + p.partners:
@@ -1439,7 +1524,9 @@ def check_attachment(claim: Analysis, support: list[Analysis], sources: _Sources
                 for q in same
                 for x in q.places + q.partners
                 if _same_prep(x.head, place.head)
+                and not _name_overlap(place.names - q.names(), q.names())
                 and place.names - q.names()  # a name of the claim's the act lacks
+                and not _name_overlap(x.names - mine, mine)
                 and x.names - mine  # and one of its own the claim lacks
             ]
             if not rivals or not sources.mentions(place.names):
@@ -1461,6 +1548,21 @@ _PREP_CLASSES = [
     "with",
 ]
 _PREP_CLASS = {w: i for i, ws in enumerate(_PREP_CLASSES) for w in ws.split()}
+# nouns whose "in X" says what, not where
+_NOT_PLACED = _words(
+    """decline rise fall increase decrease drop growth slump jump change cut gain loss interest
+    sale sales demand supply output production investment stake"""
+)
+
+
+def _other_thing(p: Pred, q: Pred) -> bool:
+    """`q` is about something else than `p`: another patient, or a clashing agent. An
+    act of the same kind by the same party ("voted to raise" for "approved") is not."""
+    if q.key == p.key and not _conflict(p.agent, q.agent):
+        return False
+    if p.patient is not None and q.patient is not None:
+        return not _same_noun(p.patient.head, q.patient.head) or _conflict(p.agent, q.agent)
+    return _conflict(p.agent, q.agent)
 
 
 def _same_prep(a: str, b: str) -> bool:

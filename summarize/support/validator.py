@@ -69,11 +69,12 @@ class Validator:
 
     def index(self, sources: Corpus | Sequence[Article]) -> tuple[Retriever, Evidence]:
         """The (cached) retriever and source evidence of this article set."""
-        corpus = Corpus.of(sources)
-        key = _key(corpus.articles)
+        articles = sources.articles if isinstance(sources, Corpus) else list(sources)
+        key = _key(articles)
         if key in self._cache:
             self._cache.move_to_end(key)
         else:
+            corpus = Corpus.of(sources)  # segmented only on a cache miss
             # a scorer whose model uses no similarity spares the embedding model (the slow part)
             embeddings = getattr(self.scorer, "uses_embeddings", True)
             retriever = Retriever(corpus, use_embeddings=embeddings)

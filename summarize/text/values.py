@@ -335,6 +335,13 @@ _BARE_MONTH = re.compile(rf"\b(?:{'|'.join(n for n in MONTH_NAMES if n != 'May')
 _YEAR_WORD = re.compile(rf"\b({_YEAR})\b")
 _TALLY = re.compile(r"(?<![\w.,-])\d{1,3}-\d{1,3}(?![\w.,-]?\d)")  # a vote or score: "9-4"
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|near)\s+$")
+
+
+def tallies(text: str) -> list[tuple[int, int]]:
+    """Votes and scores written as "9-4", in the order written."""
+    return [tuple(int(x) for x in m.group().split("-")) for m in _TALLY.finditer(text)]
+
+
 _ELLIPSIS = re.compile(r"(?:\.{2,}|…)?$")
 _MEASURES_TEXT = """
     metre metres meter meters m km kilometre kilometres kilometer kilometers mile miles
