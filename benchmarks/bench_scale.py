@@ -18,7 +18,7 @@ the sources support) is checked with the `rules` validator, as `summarize digest
 checks every sentence a model writes.
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000 5000 20000] [--validate N]
-    .venv/bin/python benchmarks/bench_scale.py --smoke   # 200 articles, temp dir
+    .venv/bin/python benchmarks/bench_scale.py --smoke   # 100 articles, 20 validated, temp dir
 
 Prints a Markdown table and writes benchmarks/results/scale.json (`--out`). The
 20,000 run takes about half an hour on 2 CPU cores, most of it embedding.
@@ -197,7 +197,7 @@ def main() -> None:
         "--validate", type=int, default=None, help="stories validated per size (default all)"
     )
     ap.add_argument("--out", type=Path, default=None, help="default benchmarks/results/scale.json")
-    ap.add_argument("--smoke", action="store_true", help="200 articles, temp dir")
+    ap.add_argument("--smoke", action="store_true", help="100 articles, 20 validated, temp dir")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:  # the child: one size, its figures as JSON on stdout
@@ -205,7 +205,8 @@ def main() -> None:
         print(json.dumps(one(args.one, args.validate)))
         return
     if args.smoke:
-        args.sizes = [200]
+        args.sizes = [100]
+        args.validate = 20 if args.validate is None else args.validate
     if args.out is None:
         folder = Path(tempfile.mkdtemp(prefix="bench-scale-")) if args.smoke else None
         args.out = (folder or ROOT / "benchmarks" / "results") / "scale.json"

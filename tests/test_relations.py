@@ -84,3 +84,15 @@ def test_speculation_stated_as_fact_on_the_seeds(validator) -> None:
     seeds, _ = load_articles([SEEDS])
     claim = "NATO spokesperson Oana Lungescu confirmed that Japan would pay for the office."
     assert not validator.check(claim, seeds).supported
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds not available")
+def test_a_faithful_paraphrase_with_a_light_verb_is_kept(validator) -> None:
+    seeds, _ = load_articles([SEEDS])
+    claim = (
+        "The office would let the alliance hold regular consultations with South Korea, "
+        "Australia and New Zealand."
+    )
+    verdict = validator.check(claim, seeds)
+    assert verdict.supported, verdict.reasons
+    assert all("let" not in r for r in verdict.reasons)

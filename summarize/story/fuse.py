@@ -43,7 +43,8 @@ from summarize.story.facts import (
 from summarize.story.repair import Pending, ids_for_spans, repair_round
 from summarize.support.neutral import loaded_wording
 from summarize.text.segment import split_sentences
-from summarize.text.values import extract_values
+from summarize.text.values import extract_values, quantities
+from summarize.text.words import content_keys, key_found, prefixes
 
 HEADLINE_MAX_CHARS = 110  # a headline, not a sentence
 HEADLINE_MAX_WORDS = 14
@@ -145,6 +146,18 @@ def one_sentence(text: str) -> str:
     return text
 
 
+def uncovered_words(text: str, verdict: Verdict) -> list[str]:
+    """Content words and numbers of `text` found in none of its supporting quotes (the
+    verdict's spans): a fused sentence says nothing its own citations do not say."""
+    quotes = " ".join(s.quote for s in verdict.spans)
+    keys = set(content_keys(quotes))
+    pre = prefixes(keys)
+    words = [w for w in dict.fromkeys(content_keys(text)) if not key_found(w, keys, pre)]
+    numbers = {round(q.value, 6) for q in quantities(quotes)}
+    words += [q.text for q in quantities(text) if round(q.value, 6) not in numbers]
+    return words
+
+
 def attributed(outlet: str, text: str) -> str:
     """ "According to <outlet>, <text>", the first word lowered when it is a common word."""
     text = text.strip()
@@ -225,7 +238,9 @@ def _member_claim(
             if carries_value(text, keys):
                 continue
             verdict = validator.check(text, corpus, [member])
-            if verdict.supported:
+            if verdict.supported and not uncovered_words(
+                text[len(text) - len(member.text) :], verdict
+            ):
                 cited = ids_for_spans(verdict, corpus.by_id) or [member.id]
                 if member.id not in cited:
                     cited.insert(0, member.id)
@@ -241,9 +256,12 @@ def compose(
     validator,
     max_sentences: int,
     max_repairs: int,
+    groups: list[FactGroup] | None = None,
 ) -> Story:
-    """Fill `story` (its disagreements already found) from fact groups: see the module doc."""
-    groups = fact_groups(corpus, story.disagreements)
+    """Fill `story` (its disagreements already found) from fact groups (`groups`, else
+    found here): see the module doc."""
+    if groups is None:
+        groups = fact_groups(corpus, story.disagreements)
     chosen = select_groups(groups, max_sentences)
     keys = disputed_keys(story.disagreements)
     by_article = {a.id: a for a in corpus.lettered}
@@ -293,12 +311,17 @@ def compose(
         cited = [corpus.by_id[c] for c in ids]
         verdict = validator.check(text, corpus, cited)
         problem = ""
+        extra = uncovered_words(text, verdict) if verdict.supported else []
         if len(text.split()) < MIN_FUSED_WORDS or not _END.search(text):
             problem = "not a complete sentence"
         elif carries_value(text, keys):
             problem = "states a value the outlets disagree on"
         elif unattributed_quote(text, cited or group.usable):
             problem = "repeats a quotation without saying who said it"
+        elif extra:
+            problem = "adds words its cited sentences do not use: " + ", ".join(
+                f"'{w}'" for w in extra[:4]
+            )
         if verdict.supported and problem:
             verdict = verdict.model_copy(
                 update={"supported": False, "reasons": [problem, *verdict.reasons]}
@@ -329,6 +352,8 @@ def compose(
                     and _END.search(r.text)
                     and not carries_value(r.text, keys)
                     and not unattributed_quote(r.text, chosen[i].usable)
+                    and r.verdict is not None
+                    and not uncovered_words(r.text, r.verdict)
                 ),
                 None,
             )

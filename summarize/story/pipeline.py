@@ -222,8 +222,10 @@ def summarize_story(
     story.disagreements = find_disagreements(corpus) if len(numbered) > 1 else []
     if design == "facts":
         from summarize.model.client import time_budget
+        from summarize.story.facts import fact_groups
         from summarize.story.fuse import compose
 
+        groups = fact_groups(corpus, story.disagreements)  # before the model's time budget
         with time_budget(limits.time_budget_s, "story"):
             return compose(
                 story,
@@ -232,6 +234,7 @@ def summarize_story(
                 validator=validator,
                 max_sentences=min(max_sentences, FACT_SENTENCES),
                 max_repairs=limits.max_repairs,
+                groups=groups,
             )
 
     templates = load_templates()

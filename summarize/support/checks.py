@@ -18,6 +18,8 @@ from functools import lru_cache
 from summarize.models import Article, Span
 from summarize.text.values import (
     ANTONYMS,
+    NUMBER_WORDS,
+    TENS,
     calendar_words,
     dates,
     entities,
@@ -224,11 +226,27 @@ def check_antonyms(claim: str, support: Evidence) -> list[Finding]:
     return out
 
 
+# Words a paraphrase may add without adding a fact, so a support need not contain them:
+# number words (the number check compares their values: "seven votes to four" ~ "7-4"),
+# light verbs ("get under way", "cast a vote", "went up"), and neutral reporting verbs
+# ("warned", "described ... as" for "said"). Who said it, and which way a verb points,
+# are the relation checks' job (structure.py), not word overlap's.
+_LIGHT_TEXT = """
+get gets got getting go goes went gone going take takes took taken taking make makes made
+making let lets put puts keep keeps kept remain remains remained continue continues
+continued come comes came give gives gave given cast casts
+add adds added note notes noted state states stated warn warns warned describe describes
+described call calls called argue argues argued explain explains explained report reports
+reported
+"""
+NOT_TO_COVER = STOPWORDS | frozenset(_LIGHT_TEXT.split()) | NUMBER_WORDS.keys() | TENS.keys()
+
+
 def unsupported_words(claim: str, evidence: Evidence) -> list[str]:
     """Content words of the claim (as written) whose stem is not in `evidence`."""
     seen, out = set(), []
     for t in tokens(claim):
-        if t in STOPWORDS or t.isdigit():
+        if t in NOT_TO_COVER or t.isdigit():
             continue
         k = stem(t)
         if k not in seen and not evidence.has_key(k):

@@ -26,8 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from summarize.models import Article, Sentence, Span, Verdict
+from summarize.support.checks import NOT_TO_COVER
 from summarize.support.retrieve import Candidate, Retrieval
-from summarize.text.words import STOPWORDS as _STOP
 from summarize.text.words import key_found, stem, tokens
 
 
@@ -166,7 +166,7 @@ def support_spans(support: Sequence[Sentence], articles: Sequence[Article]) -> l
 
 def cover_keys(text: str) -> set[str]:
     """What a support must cover: content-word stems and bare numbers."""
-    return {stem(t) for t in tokens(text) if t not in _STOP}
+    return {stem(t) for t in tokens(text) if t not in NOT_TO_COVER}
 
 
 def select_support(
