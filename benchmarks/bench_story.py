@@ -18,8 +18,8 @@ it reports per story and on average:
   validator as the judge;
 - ROUGE-1/2/L F1 against the human `reference` (rouge-score: `pip install -e .[bench]`);
 - neutrality: citations per stance against articles per stance, loaded words in the
-  summary's own voice, and the share of opinion sentences (quotations, loaded words)
-  that say whose opinion it is;
+  summary's own voice, and the share of opinion sentences (a quotation of four words or
+  more, or a loaded word) that say whose opinion it is;
 - wall time per story, model calls and tokens; peak memory of this process and of the
   model server (children);
 - on the seeds: whether NATO's plan, its spokesperson's reply and China's reaction are
@@ -65,7 +65,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 _ATTRIBUTED = re.compile(
     r"\b(?:said|says|say|told|according to|added|stated|wrote|argued|claimed|called|"
-    r"described|warned|urged|reported|announced)\b",
+    r"described|warned|urged|reported|announced|reiterated|insisted|noted|asked|tweeted|"
+    r"testified|declared)\b",
     re.I,
 )
 _ACCORDING = re.compile(r"^According to ([^,]+), ")
@@ -142,7 +143,11 @@ def neutrality(story: Story, stance: dict[str, str]) -> dict:
         s = stance.get(a.id, "?")
         articles[s] = articles.get(s, 0) + 1
     loaded = sum(len(loaded_wording(c.text)) for c in story.sentences)
-    opinions = [c for c in story.sentences if quoted(c.text) or loaded_wording(c.text)]
+    opinions = [
+        c
+        for c in story.sentences
+        if any(len(q.split()) >= 4 for q in quoted(c.text)) or loaded_wording(c.text)
+    ]
     attributed = sum(1 for c in opinions if _ATTRIBUTED.search(c.text))
     return {
         "citations_per_stance": cites,

@@ -42,7 +42,7 @@ from summarize.errors import ConfigError
 DEFAULT_CONFIG_FILE = Path("~/.config/summarize/config.toml")
 # The embedded model used when nothing else is configured (summarize.model.local lists
 # the others: `local_model`); chosen by measured quality and time on the story task.
-LOCAL_MODEL_NAME = "qwen2.5-coder-1.5b-instruct"
+LOCAL_MODEL_NAME = "qwen2.5-coder-0.5b-instruct"
 # The context window assumed for a model other than the embedded one when
 # `context_tokens` is not set: what current OpenAI-compatible models offer at least.
 REMOTE_CONTEXT_TOKENS = 16384

@@ -80,7 +80,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             size=1117320768,
             gguf_name="Qwen2.5 Coder 1.5B Instruct GGUF",
-            extra="model",
+            extra="model-large",
             licence="Apache-2.0 (Qwen2.5-Coder-1.5B-Instruct upstream)",
         ),
         EmbeddedModel(
@@ -90,7 +90,7 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             size=491400064,
             gguf_name="Qwen2.5 Coder 0.5B Instruct AWQ",
-            extra="model-small",
+            extra="model",
             licence="Apache-2.0 (Qwen2.5-Coder-0.5B-Instruct upstream)",
         ),
         EmbeddedModel(

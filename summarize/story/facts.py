@@ -263,6 +263,8 @@ def select_groups(groups: list[FactGroup], limit: int, enough: int = 4) -> list[
                 break
             if group in chosen or group.disputed or not group.usable:
                 continue
+            if group.n_outlets == 1 and all(is_bare_quote(s.text) for s in group.usable):
+                continue  # whose words? an opinion with no holder is never stated
             cut = group.n_outlets == 1 and all(
                 is_truncated(s.text) or is_dependent(s.text) or is_first_person(s.text)
                 for s in group.usable
@@ -307,14 +309,22 @@ def is_truncated(text: str) -> bool:
     return bool(_TRUNCATED.search(text))
 
 
+def is_bare_quote(text: str) -> bool:
+    """A quotation with no speaker in the sentence ("“I am a proven winner ...”")."""
+    stripped = text.strip()
+    return stripped[:1] in "\"“‘'" and not _SPEECH.search(stripped)
+
+
 def is_dependent(text: str) -> bool:
     """Needs the sentence before it: a pronoun start, or a quotation with no speaker."""
     stripped = text.strip()
-    return is_anaphoric(stripped) or (stripped[:1] in "\"“‘'" and not _SPEECH.search(stripped))
+    return is_anaphoric(stripped) or is_bare_quote(stripped)
 
 
 _SPEECH = re.compile(
-    r"\b(?:said|says|told|according to|added|stated|wrote|urged|called|warned|argued)\b", re.I
+    r"\b(?:said|says|told|according to|added|stated|wrote|urged|called|warned|argued|"
+    r"reiterated|insisted|noted|asked|tweeted|testified|declared)\b",
+    re.I,
 )
 
 
