@@ -44,7 +44,7 @@ from summarize.story.repair import Pending, ids_for_spans, repair_round
 from summarize.support.neutral import loaded_wording
 from summarize.text.segment import split_sentences
 from summarize.text.values import extract_values, quantities
-from summarize.text.words import content_keys, key_found, prefixes
+from summarize.text.words import STOPWORDS, content_keys, key_found, prefixes
 
 HEADLINE_MAX_CHARS = 110  # a headline, not a sentence
 HEADLINE_MAX_WORDS = 14
@@ -156,6 +156,16 @@ def uncovered_words(text: str, verdict: Verdict) -> list[str]:
     numbers = {round(q.value, 6) for q in quantities(quotes)}
     words += [q.text for q in quantities(text) if round(q.value, 6) not in numbers]
     return words
+
+
+def full_stop(text: str) -> str:
+    """A sentence the model left without its full stop gets one, unless it breaks off
+    (ends on a word like "a", "the", "and": the grammar cut it at a quotation mark)."""
+    text = text.strip()
+    if not text or _END.search(text) or len(text.split()) < MIN_FUSED_WORDS:
+        return text
+    last = re.sub(r"\W+$", "", text.split()[-1]).lower()
+    return text if last in STOPWORDS else text.rstrip(",;:") + "."
 
 
 def attributed(outlet: str, text: str) -> str:
@@ -304,7 +314,7 @@ def compose(
         text = " ".join((fused.text if fused else "").split())
         if not text:
             continue  # single-outlet groups, or no sentence from the model: members below
-        text = one_sentence(text)
+        text = full_stop(one_sentence(text))
         ids = [c for c in (fused.cites if fused else []) if c in group.ids] or [
             s.id for s in group.usable
         ]
