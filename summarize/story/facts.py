@@ -289,7 +289,11 @@ def unattributed_quote(text: str, sources: list[Sentence]) -> bool:
     for s in sources:
         for q in quoted(s.text):
             words = content_words(q)
-            if len(q.split()) >= 6 and words and len(words & mine) / len(words) >= 0.6:
+            if len(q.split()) < 6 or not words:
+                continue
+            shared = len(words & mine)
+            # most of the quotation repeated, or (a headline) made of the quotation's words
+            if shared / len(words) >= 0.6 or (len(mine) >= 4 and shared / len(mine) >= 0.8):
                 return True
     return False
 
