@@ -243,6 +243,13 @@ class Story(BaseModel):
     updated: datetime | None = None  # when its content last changed (Atom <updated>)
     coverage: Coverage | None = None
 
+    def record(self, call: ModelCall) -> None:
+        """Account for one model call (the story's model is the first call's)."""
+        self.calls.append(call)
+        self.usage.add(call)
+        if call.model and not self.model:
+            self.model = call.model
+
     @computed_field
     @property
     def outlets(self) -> list[str]:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from summarize.corpus import Corpus
 from summarize.model.templates import FuseGroup, build_fuse_prompt
-from summarize.models import Claim, ModelCall, RemovedSentence, Sentence, Story, Verdict
+from summarize.models import Claim, RemovedSentence, Sentence, Story, Verdict
 from summarize.story.facts import (
     FactGroup,
     carries_value,
@@ -44,7 +44,7 @@ from summarize.story.repair import Pending, ids_for_spans, repair_round
 from summarize.support.neutral import loaded_wording
 from summarize.text.segment import split_sentences
 from summarize.text.values import extract_values, quantities
-from summarize.text.words import STOPWORDS, content_keys, key_found, prefixes
+from summarize.text.words import STOPWORDS, content_keys, key_found, prefixes, shorten
 
 HEADLINE_MAX_CHARS = 110  # a headline, not a sentence
 HEADLINE_MAX_WORDS = 14
@@ -119,17 +119,6 @@ def fuse_schema(groups: list[list[str]]) -> type[FuseAnswer]:
         fields[f"f{n}"] = (sentence, Field(default_factory=sentence))
     fields["headline"] = (str, Field("", json_schema_extra={"maxLength": HEADLINE_MAX_CHARS}))
     return create_model("Draft", __base__=FuseAnswer, **fields)
-
-
-def _short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _record(story: Story, call: ModelCall) -> None:
-    story.calls.append(call)
-    story.usage.add(call)
-    if call.model and not story.model:
-        story.model = call.model
 
 
 _END = re.compile(r"[.!?][\"'”’)]*$|[\"”’]$")
@@ -300,10 +289,10 @@ def compose(
         )
     except ModelError as exc:
         if getattr(exc, "call", None) is not None:
-            _record(story, exc.call)
+            story.record(exc.call)
         story.error = f"the model failed: {exc}"
         return story
-    _record(story, call)
+    story.record(call)
 
     kept: dict[int, Claim] = {}  # index in `chosen` -> claim
     pending: list[tuple[int, Pending]] = []
@@ -350,7 +339,7 @@ def compose(
             [p for _, p in batch], client=client, validator=validator, articles=corpus, shown=shown
         )
         for c in calls:
-            _record(story, c)
+            story.record(c)
         story.notes += [f"a repair call failed: {f}" for f in failures]
         for (i, item), results in zip(batch, outcomes, strict=True):
             fixed = next(
@@ -369,7 +358,7 @@ def compose(
             )
             if fixed is not None:
                 kept[i] = fixed
-                story.notes.append(f"repaired “{_short(item.text)}” → “{_short(fixed.text)}”")
+                story.notes.append(f"repaired “{shorten(item.text)}” → “{shorten(fixed.text)}”")
             else:
                 story.removed.append(
                     RemovedSentence(
@@ -443,7 +432,7 @@ def _headline(
         verdict = validator.check(text, corpus)
         if verdict.supported:
             if i > 0 and proposed:
-                story.notes.append(f"headline “{_short(proposed)}” not used; used “{text}”")
+                story.notes.append(f"headline “{shorten(proposed)}” not used; used “{text}”")
             return Claim(text=text, cited=ids_for_spans(verdict, corpus.by_id), verdict=verdict)
     if story.sentences:
         story.notes.append("no short supported headline; the shortest sentence stands in")

@@ -22,14 +22,14 @@ from summarize.model.templates import (
     number_articles,
     prompt_hash,
 )
-from summarize.models import Article, Claim, ModelCall, RemovedSentence, Sentence, Story, Verdict
+from summarize.models import Article, Claim, RemovedSentence, Sentence, Story, Verdict
 from summarize.settings import StorySettings
 from summarize.story.disagree import find_disagreements
 from summarize.story.repair import Pending, ids_for_spans, repair_round
 from summarize.support.validator import Validator
 from summarize.text.segment import split_sentences
 from summarize.text.values import value_keys
-from summarize.text.words import word_set
+from summarize.text.words import shorten, word_set
 
 # The defaults of the `[story]` settings group (summarize.settings.StorySettings), which
 # owns them; a caller's Settings overrides them per story.
@@ -154,19 +154,8 @@ def clean_sentence(
             why = "not shown to the model"
         else:
             why = "no such sentence"
-        notes.append(f"dropped citation {sid} ({why}) from “{_short(text)}”")
+        notes.append(f"dropped citation {sid} ({why}) from “{shorten(text)}”")
     return text, cites, notes
-
-
-def _short(text: str, n: int = 60) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _record(story: Story, call: ModelCall) -> None:
-    story.calls.append(call)
-    story.usage.add(call)
-    if call.model and not story.model:
-        story.model = call.model
 
 
 def summarize_story(
@@ -260,10 +249,10 @@ def summarize_story(
             )
         except ModelError as exc:
             if getattr(exc, "call", None) is not None:
-                _record(story, exc.call)
+                story.record(exc.call)
             story.error = f"the model failed: {exc}"
             return story
-        _record(story, call)
+        story.record(call)
         return finalize(
             story,
             draft,
@@ -331,13 +320,13 @@ def finalize(
             why = f"unsupported ({reasons}); not repaired: repair limit of {max_repairs} reached"
             repaired.append([RemovedSentence(text=item.text, reason=why, verdict=item.verdict)])
         for call in calls:
-            _record(story, call)
+            story.record(call)
         story.notes += [f"a repair call failed: {f}" for f in failures]
     fixes = iter(repaired)
     for result in results:
         for outcome in next(fixes) if isinstance(result, Pending) else [result]:
             if isinstance(result, Pending) and isinstance(outcome, Claim):
-                story.notes.append(f"repaired “{_short(result.text)}” → “{_short(outcome.text)}”")
+                story.notes.append(f"repaired “{shorten(result.text)}” → “{shorten(outcome.text)}”")
             if isinstance(outcome, RemovedSentence):
                 story.removed.append(outcome)
             elif not is_repeat(outcome.text, [c.text for c in story.sentences]):
@@ -355,7 +344,7 @@ def _cite_support(
     support = ids_for_spans(verdict, shown)
     if support and set(support) != set(cites):
         story.notes.append(
-            f"“{_short(text)}” cited {', '.join(cites) or 'nothing valid'}; "
+            f"“{shorten(text)}” cited {', '.join(cites) or 'nothing valid'}; "
             f"its support is {', '.join(support)}"
         )
     return support or cites
@@ -399,7 +388,7 @@ def choose_headline(
         verdict = validator.check(text, corpus)
         if verdict.supported:
             if i > 0 and proposed.strip():
-                story.notes.append(f"headline “{_short(proposed)}” unsupported; used “{text}”")
+                story.notes.append(f"headline “{shorten(proposed)}” unsupported; used “{text}”")
             return Claim(text=text, cited=ids_for_spans(verdict, shown), verdict=verdict)
     if central:
         story.notes.append("no supported headline; the most central sentence stands in")

@@ -86,3 +86,8 @@ def key_found(key: str, keys: set[str], prefixes: set[str]) -> bool:
     if key in keys or (len(key) >= 6 and key[:6] in prefixes):
         return True
     return key.endswith("an") and len(key) > 4 and (key[:-1] in keys or key[:-2] in keys)
+
+
+def shorten(text: str, n: int = 60) -> str:
+    """`text` cut to `n` characters with an ellipsis, for notes that quote a sentence."""
+    return text if len(text) <= n else text[: n - 1] + "…"
