@@ -48,14 +48,19 @@ import tempfile
 import time
 from pathlib import Path
 
+from summarize.corpus import Corpus
 from summarize.model.client import open_client
 from summarize.models import Article, Claim, Story
 from summarize.render import to_markdown
 from summarize.settings import Settings
 from summarize.sources.ingest import article_from_text, load_articles
+from summarize.story.brief import opinion_articles
 from summarize.story.pipeline import summarize_story
-from summarize.support.neutral import loaded_wording
+from summarize.story.readable import fragment_reason, opens_on_pronoun, pronoun_speaker, speakers
+from summarize.support.attribution import split_attribution
+from summarize.support.neutral import is_attributed, loaded_wording, subjective_words
 from summarize.support.validator import Validator
+from summarize.text.segment import split_sentences
 from summarize.text.values import quantities, quoted
 from summarize.text.words import content_keys, key_found, prefixes
 
@@ -80,6 +85,92 @@ def rouge(reference: str, text: str) -> dict[str, float]:
         return {}
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     return {k: round(v.fmeasure * 100, 2) for k, v in scorer.score(reference, text).items()}
+
+
+def first_sentences(articles: list[Article], n: int) -> list[str]:
+    """The trivial baseline: the first `n` sentences of each article (pysbd)."""
+    out = []
+    for a in articles:
+        out += [a.text[x:y].strip() for x, y in split_sentences(a.text)][:n]
+    return [t for t in out if t]
+
+
+def title_recall(title: str, first: str) -> float:
+    """Share of the human neutral title's content words (stems) in a first sentence."""
+    want = set(content_keys(title))
+    return len(want & set(content_keys(first))) / len(want) if want else 0.0
+
+
+def _vader() -> dict[str, float]:
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return {}
+    return SentimentIntensityAnalyzer().lexicon
+
+
+VADER = _vader()
+VADER_LOADED = 2.5  # |valence| of a strongly charged word (VADER's scale runs to 4)
+
+
+def vader_loaded(text: str) -> list[str]:
+    """Second, independent lexicon: adjectives and adverbs VADER rates strongly charged,
+    in the sentence's own voice (outside quotations, not attributed)."""
+    from summarize.support.structure import parse
+
+    found = []
+    for a, b in split_sentences(text) or [(0, len(text))]:
+        sentence = text[a:b]
+        docs = parse([sentence])
+        for t in docs[0] if docs else []:
+            if t.pos_ in ("ADJ", "ADV") and abs(VADER.get(t.text.lower(), 0)) >= VADER_LOADED:
+                if not is_attributed(sentence, t.idx, t.idx + len(t.text)):
+                    found.append(t.text)
+    return found
+
+
+def reader_checks(validator: Validator, story: Story) -> dict:
+    """The issue's zero targets, each counted on what a reader sees."""
+    by_label = {}
+    for a in story.articles:
+        by_label.setdefault(a.outlet or a.id, []).append(a)
+    opinions = opinion_articles(Corpus(story.articles))
+    false_outlets = listed = fragments = pronouns = repeats = unattributed = 0
+    named: set[str] = set()
+    texts = [c.text for c in story.sentences]
+    for i, claim in enumerate(story.sentences):
+        for outlet in claim.outlets:
+            listed += 1
+            own = by_label.get(outlet, [])
+            false_outlets += not any(validator.check(claim.text, [a]).supported for a in own)
+        fragments += bool(fragment_reason(claim.text))
+        # a pronoun is readable only after its person: the previous sentence names a
+        # speaker (for "she said"), or some earlier sentence names someone (opening "He")
+        before = set(speakers(texts[i - 1])) if i else set()
+        dangling = (pronoun_speaker(claim.text) and not before) or (
+            opens_on_pronoun(claim.text) and not named
+        )
+        pronouns += bool(dangling)
+        named |= set(speakers(claim.text))
+        span_articles = {s.article_id for s in claim.verdict.spans} if claim.verdict else set()
+        if span_articles & opinions and split_attribution(claim.text, story.articles) is None:
+            unattributed += 1
+    from summarize.story.facts import repeats as same_words
+
+    for i in range(len(texts)):
+        repeats += any(same_words(texts[i], texts[j]) for j in range(i))
+    shown = texts + ([story.headline.text] if story.headline else [])
+    return {
+        "outlets_listed": listed,
+        "outlets_not_supporting": false_outlets,
+        "fragments": fragments + bool(story.headline and fragment_reason(story.headline.text)),
+        "pronouns_without_person": pronouns,
+        "repeated_facts": repeats,
+        "opinion_unattributed": unattributed,
+        "loaded_textblob": sum(len(subjective_words(t)) for t in shown),
+        "loaded_vader": sum(len(vader_loaded(t)) for t in shown),
+        "words": sum(len(t.split()) for t in texts),
+    }
 
 
 def event_articles(event: dict) -> list[Article]:
@@ -184,6 +275,7 @@ def story_metrics(validator: Validator, story: Story, reference: str | None, sta
         "sentences": [c.text for c in story.sentences],
         "headline": story.headline.text if story.headline else None,
     }
+    row["reader"] = reader_checks(validator, story)
     if reference:
         row.update(rouge(reference, " ".join(c.text for c in story.sentences)))
     return row
@@ -247,6 +339,18 @@ def summarize_rows(rows: list[dict]) -> dict:
         vals = [r[k] for r in rows if k in r]
         if vals:
             out[k] = round(statistics.mean(vals), 2)
+    for k in rows[0].get("reader", {}):
+        out[k] = sum(r["reader"][k] for r in rows)
+    out["median_words"] = statistics.median(r["reader"]["words"] for r in rows)
+    recalls = [r["title_recall"] for r in rows if "title_recall" in r]
+    if recalls:
+        out["lede_title_recall"] = round(statistics.mean(recalls), 3)
+    for name in ("first1", "first2"):
+        base = [r["baselines"][name] for r in rows if "baselines" in r]
+        if base:
+            out[f"baseline_{name}"] = {
+                k: round(statistics.mean(b[k] for b in base), 2) for k in base[0] if k in base[0]
+            }
     return out
 
 
@@ -282,6 +386,20 @@ def run_setup(name, design, client_cm, settings, validator, seeds, events, resul
             row = story_metrics(validator, story, event.get("reference"), stance)
             row["seconds"] = round(time.perf_counter() - started, 1)
             row["event_id"] = event["event_id"]
+            # the trivial baselines, on the same event in the same run
+            row["baselines"] = {}
+            for name, n in (("first1", 1), ("first2", 2)):
+                firsts = first_sentences(articles, n)
+                row["baselines"][name] = {
+                    **rouge(event.get("reference", ""), " ".join(firsts)),
+                    "title_recall": title_recall(
+                        event.get("title", ""), firsts[0] if firsts else ""
+                    ),
+                    "words": sum(len(t.split()) for t in firsts),
+                }
+            row["title_recall"] = title_recall(
+                event.get("title", ""), story.sentences[0].text if story.sentences else ""
+            )
             setup["events"].append(row)
             setup["summary"] = summarize_rows(setup["events"])
             brief = {k: row.get(k) for k in ("event_id", "kept", "outlets_cited", "seconds")}

@@ -473,27 +473,6 @@ def calibrate(
     _info(f"wrote {out}")
 
 
-def _warn_if_several_events(articles, settings) -> None:
-    """A `warning:` line when the digest's grouping (`digest.cluster`, at the
-    `digest.threshold` distance) would make several stories of `articles`."""
-    if len(articles) < 2:
-        return
-    from summarize.digest.cluster import cluster_articles
-
-    try:
-        groups = cluster_articles(articles, threshold=settings.digest.threshold)
-    except Exception as exc:  # no grouping (e.g. a broken model install): no warning
-        logging.getLogger("summarize").debug("could not group the articles: %s", exc)
-        return
-    if len(groups) > 1:
-        listed = " | ".join(", ".join(a.id for a in group) for group in groups)
-        _say(
-            "warning:",
-            f"these articles seem to be about {len(groups)} different events ({listed}); "
-            "one summary may mix them: `summarize digest` writes one per event",
-        )
-
-
 @app.command()
 def story(
     articles: Annotated[list[Path], typer.Argument(help="Article files about one event.")],
@@ -522,10 +501,16 @@ def story(
         timeout_s=timeout,
         use_cache=False if no_cache else None,
     )
-    _warn_if_several_events(sources, settings)
     waiting = f"summarizing {len(sources)} article{'s' if len(sources) != 1 else ''}"
-    with _status(f"{waiting}: waiting for the model…"), open_client(settings) as client:
+    with (
+        _status(f"{waiting}: waiting for the model…"),
+        open_client(settings) as client,
+        warnings.catch_warnings(),  # the story's warnings are said once, below
+    ):
+        warnings.simplefilter("ignore", UserWarning)
         result = summarize_story(sources, settings=settings, client=client)
+    for warning in result.warnings:
+        _say("warning:", warning)
     _emit(result, fmt, out)
     if result.error:
         raise _fail(result.error, 1)

@@ -227,6 +227,9 @@ class Story(BaseModel):
     removed: list[RemovedSentence] = Field(default_factory=list)
     disagreements: list[Disagreement] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # what a reader should know before trusting the story (e.g. the articles cover
+    # several events); shown above the story
+    warnings: list[str] = Field(default_factory=list)
     error: str | None = None
     model: str = ""
     prompt_hash: str = ""

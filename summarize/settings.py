@@ -151,7 +151,10 @@ class _Group(BaseModel):
 class StorySettings(_Group):
     """`[story]`: drafting and repairing one story."""
 
-    max_sentences: int = Field(8, ge=1, le=50, description="sentences the model may draft")
+    max_sentences: int = Field(8, ge=1, le=50, description="sentences a story states at most")
+    words: int = Field(
+        125, ge=20, le=1000, description="about how many words a story's brief runs to"
+    )
     max_cites: int = Field(4, ge=1, le=20, description="source sentences one sentence may cite")
     max_repairs: int = Field(
         4, ge=0, description="repair calls per story: each costs the small model seconds"

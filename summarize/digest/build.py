@@ -182,6 +182,11 @@ def _progress(enabled: bool):
     )
 
 
+def _summarize_cluster(articles: list[Article], *, settings=None, client=None) -> Story:
+    """One digest story: the articles are one event by the digest's own grouping."""
+    return summarize_story(articles, settings=settings, client=client, check_events=False)
+
+
 def build_digest(
     inputs: list[str],
     *,
@@ -191,7 +196,7 @@ def build_digest(
     jobs: int | None = None,
     progress: bool = False,
     threshold: float | None = None,
-    summarize: Callable[..., Story] = summarize_story,
+    summarize: Callable[..., Story] | None = None,
     client=None,
     cache_dir: str | Path | None = None,
     now: datetime | None = None,
@@ -219,6 +224,7 @@ def build_digest(
     stories are matched with those written before (`digest.state`): each gets a
     `status` and the state is saved; without it, `status` stays None.
     """
+    summarize = summarize or _summarize_cluster
     started = time.perf_counter()
     window = make_window(date, since, now)  # bad --date/--since fails before any work
     if settings is None:
@@ -391,7 +397,7 @@ def _summarize_all(
     if not clusters:
         return run
     with contextlib.ExitStack() as stack:
-        if client is None and summarize is summarize_story:
+        if client is None and summarize is _summarize_cluster:
             from summarize.model.client import open_client
 
             try:

@@ -1,21 +1,24 @@
-"""Story v2: a summary built from what the sources corroborate.
+"""Story v3: a news brief built from what the sources corroborate.
 
 1. `facts.fact_groups` aligns the articles' sentences into fact groups (the same fact
-   as each outlet reports it) and ranks them: most outlets first, then salience.
-2. The model gets a small job: fuse each chosen multi-outlet group into one neutral
-   sentence citing the group's sentences (one call for all groups and the headline;
-   the JSON schema limits each sentence's cites to its own group's ids).
-3. Each fused sentence is validated; one that fails gets one repair (story/repair.py);
-   one that still fails is replaced by the group's most neutral member, verbatim, with
-   its citation (a verbatim copy passes the validator like any sentence).
-4. A fact only one outlet reports is attributed to it ("According to Bloomberg, ...")
-   when the validator accepts that wording, and always carries its outlet in
-   `Claim.outlets`; a value the outlets disagree on is never stated as settled: it
-   appears only in the disagreements section.
+   as each outlet reports it); `brief.plan` picks the facts of a brief of about
+   `story.words` words (the main fact first, then details, reactions, background),
+   each in its most neutral readable wording.
+2. The model gets a small job: fuse the lede and a few other facts several outlets
+   report into one neutral sentence each (the JSON schema limits each sentence's cites
+   to its own group's ids), and write the headline. One call.
+3. A fact is stated in the fused sentence only when it passes the validator, adds no
+   word its cited sentences lack, and is reported by at least as many outlets as the
+   verbatim wording; otherwise in the planned wording (a source's own words, datelines
+   dropped, a pronoun speaker named). A fused sentence that fails is listed as removed.
+4. **Corroboration is provenance**: the outlets named after a sentence are exactly those
+   whose own article supports it on their own (`Validator.support_by_article`), and its
+   spans are theirs. What an opinion piece says is attributed to it ("In an opinion
+   piece, X argued that ..."), and is supported by that article alone.
 
-Nothing reaches `Story.sentences` without passing the validator. A failed model call
-fails the story (`error`), as in the first design: a story never silently becomes
-something else than what was asked.
+A value the outlets disagree on is never stated as settled: it appears only in the
+disagreements section. Nothing reaches `Story.sentences` without passing the
+validator. A failed model call fails the story (`error`).
 """
 
 from __future__ import annotations
@@ -28,20 +31,21 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from summarize.corpus import Corpus
 from summarize.model.templates import FuseGroup, build_fuse_prompt
 from summarize.models import Claim, RemovedSentence, Sentence, Story, Verdict
+from summarize.story.brief import WORDS, Fact, opinion_articles, plan, writes_opinion
 from summarize.story.facts import (
     FactGroup,
     carries_value,
     disputed_keys,
     fact_groups,
-    is_dependent,
-    is_truncated,
+    is_bare_quote,
     label,
     repeats,
-    select_groups,
     unattributed_quote,
 )
-from summarize.story.repair import Pending, ids_for_spans, repair_round
-from summarize.support.neutral import loaded_wording
+from summarize.story.readable import fragment_reason
+from summarize.story.repair import ids_for_spans
+from summarize.support.attribution import attribute
+from summarize.support.neutral import loaded_wording, subjective_words
 from summarize.text.segment import split_sentences
 from summarize.text.values import extract_values, quantities
 from summarize.text.words import STOPWORDS, content_keys, key_found, prefixes, shorten
@@ -52,11 +56,6 @@ FUSED_MAX_CHARS = 320  # one sentence; a model that loops stops here
 TOKENS_PER_FACT = 110  # answer tokens allowed per fused sentence
 HEADLINE_TOKENS = 50
 MIN_FUSED_WORDS = 6  # a fused "sentence" shorter than this is a fragment
-# The lowercase words that may start a sentence moved behind "According to X,".
-_LOWER_FIRST = re.compile(
-    r"^(?:The|A|An|This|That|These|Those|It|Its|In|On|At|As|After|Before|During|Some|Many|"
-    r"Most|More|Officials|Critics|Both|Several|However|While|When|Under|Over|For|With)\b"
-)
 
 
 def _require_all(schema: dict[str, Any]) -> None:
@@ -157,14 +156,6 @@ def full_stop(text: str) -> str:
     return text if last in STOPWORDS else text.rstrip(",;:") + "."
 
 
-def attributed(outlet: str, text: str) -> str:
-    """ "According to <outlet>, <text>", the first word lowered when it is a common word."""
-    text = text.strip()
-    if _LOWER_FIRST.match(text):
-        text = text[0].lower() + text[1:]
-    return f"According to {outlet}, {text}"
-
-
 def short_reason(verdict: Verdict | None, sources: list[Sentence] | None = None) -> str:
     """One short plain reason for a removal ("the sources give 9-4, not 4-9")."""
     reasons = [
@@ -197,53 +188,60 @@ def short_reason(verdict: Verdict | None, sources: list[Sentence] | None = None)
     return first if len(first) <= 90 else first[:89] + "…"
 
 
-def _outlets_of(claim: Claim, group: FactGroup, corpus: Corpus) -> list[str]:
-    """Outlets that report the claim, in letter order: those whose sentences support it
-    or are cited for it, and, for a fact several outlets report, the group's other
-    outlets (their sentences state the same fact)."""
-    articles = {s.article_id for s in claim.verdict.spans} if claim.verdict else set()
-    articles |= {corpus.by_id[i].article_id for i in claim.cited if i in corpus.by_id}
-    if group.n_outlets > 1:
-        articles |= {s.article_id for s in group.members}
-    return [label(a) for a in corpus.lettered if a.id in articles]
+MAX_FUSED = 3  # facts the model fuses per story: the lede and two more (time on 2 cores)
 
 
-def _member_claim(
-    group: FactGroup,
-    corpus: Corpus,
-    validator,
-    keys: set[str],
-    earlier: list[str],
-) -> Claim | None:
-    """The group's most neutral usable member, verbatim (attributed when one outlet
-    reports it and the validator accepts that wording), validated; None if none passes."""
-    by_article = {a.id: a for a in corpus.lettered}
-    members = sorted(
-        group.usable,
-        key=lambda s: (
-            bool(loaded_wording(s.text)),
-            is_truncated(s.text),
-            is_dependent(s.text),
-            len(s.text),
-        ),
-    )
-    for member in members:
-        if loaded_wording(member.text) or any(repeats(member.text, e) for e in earlier):
-            continue
-        texts = [member.text]
-        if group.n_outlets == 1:
-            texts.insert(0, attributed(label(by_article[member.article_id]), member.text))
-        for text in texts:
-            if carries_value(text, keys):
-                continue
-            verdict = validator.check(text, corpus, [member])
-            if verdict.supported and not uncovered_words(
-                text[len(text) - len(member.text) :], verdict
-            ):
-                cited = ids_for_spans(verdict, corpus.by_id) or [member.id]
-                if member.id not in cited:
-                    cited.insert(0, member.id)
-                return Claim(text=text, cited=cited, verdict=verdict)
+def _fused_problem(text: str, verdict: Verdict, group: FactGroup, keys: set[str]) -> str:
+    """Why a supported fused sentence is still not shown ("" when it may be)."""
+    if len(text.split()) < MIN_FUSED_WORDS or not _END.search(text):
+        return "not a complete sentence"
+    if fragment_reason(text):
+        return f"not a sentence a reader can read on its own: {fragment_reason(text)}"
+    if carries_value(text, keys):
+        return "states a value the outlets disagree on"
+    if unattributed_quote(text, group.usable):
+        return "repeats a quotation without saying who said it"
+    if subjective_words(text) or loaded_wording(text):
+        words = [*subjective_words(text), *(w.written for w in loaded_wording(text))]
+        return "not neutral: " + ", ".join(f"'{w}'" for w in words[:3])
+    extra = uncovered_words(text, verdict)
+    if extra:
+        return "adds words its cited sentences do not use: " + ", ".join(
+            f"'{w}'" for w in extra[:4]
+        )
+    return ""
+
+
+def _provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str]:
+    """The claim for `text` with the outlets that support it each on their own (and
+    their spans), or (None, why not)."""
+    verdict = validator.check(text, corpus)
+    if not verdict.supported:
+        return None, short_reason(verdict)
+    own = validator.support_by_article(text, corpus)
+    if not own:
+        return None, "no single outlet's article supports all of it"
+    spans = [span for v in own.values() for span in v.spans]
+    verdict = verdict.model_copy(update={"spans": spans})
+    outlets = [label(a) for a in corpus.lettered if a.id in own]
+    cited = ids_for_spans(verdict, corpus.by_id)
+    return Claim(text=text, cited=cited, verdict=verdict, outlets=outlets), ""
+
+
+def _planned(fact: Fact, corpus: Corpus, validator, by_article) -> Claim | None:
+    """The fact in its planned wording; an opinion piece's fact, or a one-outlet fact in
+    loaded words, attributed to its outlet."""
+    outlet = label(by_article[fact.member.article_id])
+    if fact.opinion:
+        texts = [attribute(outlet, fact.text, opinion=True)]
+    elif fact.group.n_outlets == 1 and (subjective_words(fact.text) or loaded_wording(fact.text)):
+        texts = [attribute(outlet, fact.text)]
+    else:
+        texts = [fact.text]
+    for text in texts:
+        claim, _ = _provenance(text, corpus, validator)
+        if claim is not None:
+            return claim
     return None
 
 
@@ -254,30 +252,36 @@ def compose(
     client,
     validator,
     max_sentences: int,
-    max_repairs: int,
+    max_repairs: int = 0,
     groups: list[FactGroup] | None = None,
+    words: int = WORDS,
 ) -> Story:
-    """Fill `story` (its disagreements already found) from fact groups (`groups`, else
-    found here): see the module doc."""
+    """Fill `story` (its disagreements already found) with a brief of about `words`
+    words from fact groups (`groups`, else found here): see the module doc.
+    `max_repairs` is accepted for the draft design's signature; a fused sentence that
+    fails is replaced by its planned wording, not repaired."""
     if groups is None:
         groups = fact_groups(corpus, story.disagreements)
-    chosen = select_groups(groups, max_sentences)
+    facts = plan(groups, corpus, words=words, max_facts=max_sentences)
     keys = disputed_keys(story.disagreements)
     by_article = {a.id: a for a in corpus.lettered}
-    to_fuse = [g for g in chosen if g.n_outlets > 1]
     disputed = [g for g in groups if g.disputed]
     if disputed:
         story.notes.append(
             f"{len(disputed)} fact(s) left to the disagreements section: the outlets give "
             "different values"
         )
+    to_fuse = [f for f in facts if f.group.n_outlets > 1 and not f.opinion][:MAX_FUSED]
 
     from summarize.model.client import ModelError
 
-    schema = fuse_schema([[s.id for s in g.usable] for g in to_fuse])
+    schema = fuse_schema([[s.id for s in f.group.usable] for f in to_fuse])
     prompt = build_fuse_prompt(
-        [FuseGroup(g.usable, [label(by_article[s.article_id]) for s in g.usable]) for g in to_fuse],
-        context=[g.usable[0] for g in chosen if g.n_outlets == 1][:3],
+        [
+            FuseGroup(f.group.usable, [label(by_article[s.article_id]) for s in f.group.usable])
+            for f in to_fuse
+        ],
+        context=[f.member for f in facts if f.group.n_outlets == 1 and not f.opinion][:3],
         leave_out=sorted({v for d in story.disagreements for v in d.values}),
     )
     try:
@@ -294,104 +298,38 @@ def compose(
         return story
     story.record(call)
 
-    kept: dict[int, Claim] = {}  # index in `chosen` -> claim
-    pending: list[tuple[int, Pending]] = []
-    fuse_index = {id(g): n for n, g in enumerate(to_fuse, start=1)}
-    for i, group in enumerate(chosen):
-        n = fuse_index.get(id(group))
-        fused = answer.sentence(n) if n else None
-        text = " ".join((fused.text if fused else "").split())
+    fused: dict[int, Claim] = {}  # id(fact) -> a fused claim that may replace its wording
+    for n, fact in enumerate(to_fuse, start=1):
+        raw = answer.sentence(n)
+        text = full_stop(one_sentence(" ".join((raw.text if raw else "").split())))
         if not text:
-            continue  # single-outlet groups, or no sentence from the model: members below
-        text = full_stop(one_sentence(text))
-        ids = [c for c in (fused.cites if fused else []) if c in group.ids] or [
-            s.id for s in group.usable
-        ]
-        cited = [corpus.by_id[c] for c in ids]
-        verdict = validator.check(text, corpus, cited)
-        problem = ""
-        extra = uncovered_words(text, verdict) if verdict.supported else []
-        if len(text.split()) < MIN_FUSED_WORDS or not _END.search(text):
-            problem = "not a complete sentence"
-        elif carries_value(text, keys):
-            problem = "states a value the outlets disagree on"
-        elif unattributed_quote(text, cited or group.usable):
-            problem = "repeats a quotation without saying who said it"
-        elif extra:
-            problem = "adds words its cited sentences do not use: " + ", ".join(
-                f"'{w}'" for w in extra[:4]
-            )
-        if verdict.supported and problem:
-            verdict = verdict.model_copy(
-                update={"supported": False, "reasons": [problem, *verdict.reasons]}
-            )
-        if verdict.supported:
-            kept[i] = Claim(
-                text=text, cited=ids_for_spans(verdict, corpus.by_id) or ids, verdict=verdict
-            )
+            continue
+        cited = [c for c in (raw.cites if raw else []) if c in fact.group.ids]
+        verdict = validator.check(text, corpus, [corpus.by_id[c] for c in cited])
+        problem = _fused_problem(text, verdict, fact.group, keys) if verdict.supported else ""
+        claim = None
+        if verdict.supported and not problem:
+            claim, problem = _provenance(text, corpus, validator)
+        if claim is None:
+            reason = problem or short_reason(verdict, fact.group.usable)
+            story.removed.append(RemovedSentence(text=text, reason=reason, verdict=verdict))
         else:
-            pending.append((i, Pending(text, ids, verdict)))
-
-    if pending:
-        shown = {s.id: s for g in chosen for s in g.usable}
-        batch = pending[:max_repairs]
-        outcomes, calls, failures = repair_round(
-            [p for _, p in batch], client=client, validator=validator, articles=corpus, shown=shown
-        )
-        for c in calls:
-            story.record(c)
-        story.notes += [f"a repair call failed: {f}" for f in failures]
-        for (i, item), results in zip(batch, outcomes, strict=True):
-            fixed = next(
-                (
-                    r
-                    for r in results
-                    if isinstance(r, Claim)
-                    and len(r.text.split()) >= MIN_FUSED_WORDS
-                    and _END.search(r.text)
-                    and not carries_value(r.text, keys)
-                    and not unattributed_quote(r.text, chosen[i].usable)
-                    and r.verdict is not None
-                    and not uncovered_words(r.text, r.verdict)
-                ),
-                None,
-            )
-            if fixed is not None:
-                kept[i] = fixed
-                story.notes.append(f"repaired “{shorten(item.text)}” → “{shorten(fixed.text)}”")
-            else:
-                story.removed.append(
-                    RemovedSentence(
-                        text=item.text,
-                        reason=short_reason(item.verdict, [corpus.by_id[c] for c in item.cites]),
-                        verdict=item.verdict,
-                    )
-                )
-        for _, item in pending[max_repairs:]:
-            story.removed.append(
-                RemovedSentence(
-                    text=item.text,
-                    reason=short_reason(item.verdict, [corpus.by_id[c] for c in item.cites]),
-                    verdict=item.verdict,
-                )
-            )
+            fused[id(fact)] = claim
 
     earlier: list[str] = []
-    fallbacks = 0
-    for i, group in enumerate(chosen):
-        claim = kept.get(i)
-        if claim is not None and any(repeats(claim.text, e) for e in earlier):
-            claim = None
-        if claim is None:
-            claim = _member_claim(group, corpus, validator, keys, earlier)
-            fallbacks += claim is not None and group.n_outlets > 1
-        if claim is None:
+    verbatim = 0
+    for fact in facts:
+        planned = _planned(fact, corpus, validator, by_article)
+        claim = fused.get(id(fact))
+        if claim is None or (planned is not None and len(planned.outlets) > len(claim.outlets)):
+            claim = planned
+            verbatim += fact.group.n_outlets > 1
+        if claim is None or any(repeats(claim.text, e) for e in earlier):
             continue
-        claim.outlets = _outlets_of(claim, group, corpus)
         story.sentences.append(claim)
         earlier.append(claim.text)
-    if fallbacks:
-        story.notes.append(f"{fallbacks} fact(s) given verbatim from a source")
+    if verbatim:
+        story.notes.append(f"{verbatim} fact(s) given in a source's own words")
     if not story.sentences:
         story.notes.append("no fact of the sources could be stated with support")
     story.headline = _headline(answer.title, story, corpus, validator, keys)
@@ -417,17 +355,31 @@ def sentence_case(text: str, corpus: Corpus) -> str:
 def _headline(
     proposed: str, story: Story, corpus: Corpus, validator, keys: set[str]
 ) -> Claim | None:
-    """The model's headline if short, supported and free of disputed values; else an
-    article title that is; else the first summary sentence."""
+    """The model's headline if short, supported, neutral and a whole statement; else such
+    an article title (never an opinion piece's); else the lede."""
     candidates = []
     proposed = sentence_case(" ".join(proposed.split()).rstrip("."), corpus)
     if proposed:
         candidates.append(proposed)
-    candidates += [" ".join(a.title.split()) for a in corpus.lettered if a.title.strip()]
+    opinions = opinion_articles(corpus)
+    lede = set(content_keys(story.sentences[0].text)) if story.sentences else set()
+    titles = [
+        " ".join(a.title.split())
+        for a in corpus.lettered
+        if a.title.strip() and a.id not in opinions
+    ]
+    # the title closest to the lede first: the headline names the main fact
+    candidates += sorted(titles, key=lambda t: -len(lede & set(content_keys(t))))
     for i, text in enumerate(candidates):
         if len(text.split()) > HEADLINE_MAX_WORDS or carries_value(text, keys):
             continue
-        if loaded_wording(text) or unattributed_quote(text, corpus.usable):
+        if fragment_reason(text) or is_bare_quote(text) or writes_opinion(text):
+            continue
+        if (
+            loaded_wording(text)
+            or subjective_words(text)
+            or unattributed_quote(text, corpus.usable)
+        ):
             continue
         verdict = validator.check(text, corpus)
         if verdict.supported:
@@ -435,9 +387,9 @@ def _headline(
                 story.notes.append(f"headline “{shorten(proposed)}” not used; used “{text}”")
             return Claim(text=text, cited=ids_for_spans(verdict, corpus.by_id), verdict=verdict)
     if story.sentences:
-        story.notes.append("no short supported headline; the shortest sentence stands in")
-        return min(story.sentences[:3], key=lambda c: len(c.text)).model_copy()
+        story.notes.append("no short supported headline; the lede stands in")
+        return story.sentences[0].model_copy()
     return None
 
 
-__all__ = ["attributed", "compose", "fuse_schema", "short_reason", "FuseAnswer"]
+__all__ = ["compose", "fuse_schema", "short_reason", "FuseAnswer"]

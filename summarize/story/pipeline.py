@@ -10,6 +10,7 @@ failure still returns a Story, with `error` set and the work done so far.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
@@ -36,7 +37,6 @@ from summarize.text.words import shorten, word_set
 MAX_SENTENCES = StorySettings().max_sentences
 MAX_CITES = StorySettings().max_cites
 MAX_REPAIRS = StorySettings().max_repairs
-FACT_SENTENCES = 7  # fact groups a story states at most (design "facts"): the ones that matter
 DUPLICATE_OVERLAP = 0.8  # word-set overlap at which a sentence repeats an earlier one
 
 
@@ -166,8 +166,13 @@ def summarize_story(
     validator=None,
     max_sentences: int | None = None,
     design: str = "facts",
+    check_events: bool = True,
 ) -> Story:
     """A validated, cited, neutral summary of articles about one event.
+
+    When the articles seem to cover several events (`check_events`; the digest, which
+    has grouped them, turns it off) the story carries a warning in `Story.warnings`
+    and a Python `UserWarning` is issued.
 
     Starts the embedded model when no `client` is given (and none is configured).
     The limits come from `settings.story` (`max_sentences` overrides its own), the
@@ -190,6 +195,7 @@ def summarize_story(
                 validator=validator,
                 max_sentences=max_sentences,
                 design=design,
+                check_events=check_events,
             )
     if settings is None:
         settings = getattr(client, "settings", None)
@@ -200,6 +206,10 @@ def summarize_story(
 
     story = Story(articles=list(articles), prompt_hash=prompt_hash())
     story.model = getattr(settings, "model_name", "") or ""
+    mixed = several_events(articles, settings) if check_events else None
+    if mixed:
+        story.warnings.append(mixed)
+        warnings.warn(mixed, UserWarning, stacklevel=2)
     corpus = Corpus(articles)
     numbered, notes = number_articles(corpus)
     story.notes += notes
@@ -221,9 +231,9 @@ def summarize_story(
                 corpus,
                 client=client,
                 validator=validator,
-                max_sentences=min(max_sentences, FACT_SENTENCES),
-                max_repairs=limits.max_repairs,
+                max_sentences=max_sentences,
                 groups=groups,
+                words=limits.words,
             )
 
     templates = load_templates()
@@ -262,6 +272,29 @@ def summarize_story(
             corpus=corpus,
             max_repairs=limits.max_repairs,
         )
+
+
+def several_events(articles: list[Article], settings=None) -> str | None:
+    """A warning when the digest's grouping (`digest.threshold`) would split `articles`
+    into several events: one summary would mix them. None when they are one event (or
+    cannot be grouped: no embedding model)."""
+    if len(articles) < 2:
+        return None
+    from summarize.digest.cluster import cluster_articles
+    from summarize.settings import DigestSettings
+
+    digest = getattr(settings, "digest", None) or DigestSettings()
+    try:
+        groups = cluster_articles(list(articles), threshold=digest.threshold)
+    except Exception:  # no grouping (e.g. a broken model install): no warning
+        return None
+    if len(groups) < 2:
+        return None
+    listed = " | ".join(", ".join(a.id for a in group) for group in groups)
+    return (
+        f"these articles seem to be about {len(groups)} different events ({listed}); "
+        "one summary may mix them: `summarize digest` writes one per event"
+    )
 
 
 def finalize(

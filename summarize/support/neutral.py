@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from summarize.models import Article
 from summarize.text.segment import split_sentences
@@ -139,3 +140,51 @@ def neutrality_problem(text: str, articles: list[Article] | None = None) -> str 
         else:
             reasons.append(f"'{w.written}' is loaded wording, not attributed")
     return "; ".join(reasons) or None
+
+
+# ---------------------------------------------------------------- subjective wording by lexicon
+
+# A word is subjective when TextBlob's lexicon (the Pattern project's hand-annotated
+# English adjectives, with polarity and subjectivity per word; MIT) rates it strongly
+# subjective and clearly for or against, and the sentence uses it as an adjective or
+# adverb (spaCy's tag): "controversial", "shocking", "disastrous". The tag keeps
+# "hate" in "hate crimes" and "rose" the verb out. Used to choose the most neutral
+# wording of a fact; `loaded_wording` above stays the policy's short list.
+SUBJECTIVITY = 0.9
+POLARITY = 0.5
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, tuple[float, float]]:
+    try:
+        from textblob.en import sentiment
+    except ImportError:  # a trimmed install: no lexicon, nothing is flagged
+        return {}
+    sentiment.load()
+    out = {}
+    for word, senses in sentiment.items():
+        polarity, subjectivity, _ = senses.get(None, next(iter(senses.values())))
+        if subjectivity >= SUBJECTIVITY and abs(polarity) >= POLARITY:
+            out[word.lower()] = (polarity, subjectivity)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def subjective_words(text: str) -> tuple[str, ...]:
+    """Strongly subjective adjectives and adverbs of `text` in its own voice: outside
+    quotation marks, in a sentence that does not say whose words they are."""
+    lexicon = _lexicon()
+    if not lexicon or not any(w in lexicon for w in re.findall(r"[a-z]+", text.lower())):
+        return ()
+    from summarize.support.structure import parse
+
+    found = []
+    for a, b in split_sentences(text) or [(0, len(text))]:
+        sentence = text[a:b]
+        docs = parse([sentence])
+        for token in docs[0] if docs else []:
+            if token.pos_ not in ("ADJ", "ADV") or token.text.lower() not in lexicon:
+                continue
+            if not is_attributed(sentence, token.idx, token.idx + len(token.text)):
+                found.append(token.text)
+    return tuple(found)

@@ -247,6 +247,11 @@ def available() -> bool:
     return _parser.get() is not None
 
 
+def parse(texts: Sequence[str]) -> list:
+    """spaCy docs of `texts` from the one shared pipeline ([] when it is unavailable)."""
+    return _parser.parse(list(texts))
+
+
 # ---------------------------------------------------------------- what a sentence says
 
 

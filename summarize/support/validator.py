@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from summarize.corpus import Corpus
 from summarize.errors import InputError
 from summarize.models import Article, Claim, Sentence, ValidationReport, Verdict
+from summarize.support.attribution import label, split_attribution
 from summarize.support.checks import Evidence, sources_evidence
 from summarize.support.policy import decide, no_candidates, nothing_to_check
 from summarize.support.retrieve import Candidate, Retrieval, Retriever
@@ -96,6 +97,12 @@ class Validator:
             return nothing_to_check(self.scorer.name)
         retriever, evidence = self.index(sources)
         articles = retriever.articles
+        attributed = split_attribution(text, articles)
+        if attributed is not None:  # "According to X, ...": X's own article is the evidence
+            own, body = attributed
+            verdict = self.check(body, own)
+            note = f"attributed to {label(own[0])}: checked against its article alone"
+            return verdict.model_copy(update={"reasons": [note, *verdict.reasons]})
 
         def judged(candidates: list[Candidate]) -> Verdict:
             if not candidates:
@@ -120,6 +127,24 @@ class Validator:
         elif not wide.supported and own and verdict.score > wide.score:
             wide = verdict
         return wide.model_copy(update={"reasons": note + wide.reasons})
+
+    def support_by_article(
+        self, text: str, sources: Corpus | Sequence[Article]
+    ) -> dict[str, Verdict]:
+        """The verdict of each article that, on its own, supports `text`, by article id:
+        the outlets that may be named after it ("reported by"). A sentence that only
+        several articles support together has none. An attributed sentence ("According
+        to X, ...") is X's alone."""
+        articles = sources.articles if isinstance(sources, Corpus) else list(sources)
+        attributed = split_attribution(text, articles)
+        if attributed is not None:
+            articles = attributed[0]
+        out = {}
+        for article in articles:
+            verdict = self.check(text, [article])
+            if verdict.supported:
+                out[article.id] = verdict
+        return out
 
     def validate(self, articles: Sequence[Article], summary: str | list[str]) -> ValidationReport:
         """Check every sentence of `summary` (a text, split here, or a list of sentences).
