@@ -39,6 +39,14 @@ def _fake_story(articles, *, settings=None, client=None, **_):
     return Story(articles=list(articles), notes=["fake"])
 
 
+def _fake_checked_story(articles, *, settings=None, client=None, **_):
+    """The real library check for mixed events, without the model."""
+    from summarize.story.pipeline import several_events
+
+    mixed = several_events(list(articles), settings)
+    return Story(articles=list(articles), notes=["fake"], warnings=[mixed] if mixed else [])
+
+
 @pytest.fixture
 def no_model(monkeypatch):
     """`story` without a model: the pipeline and the client are stand-ins."""
@@ -46,7 +54,7 @@ def no_model(monkeypatch):
     import summarize.story.pipeline as pipeline
 
     monkeypatch.setattr(client, "open_client", lambda settings: contextlib.nullcontext(None))
-    monkeypatch.setattr(pipeline, "summarize_story", _fake_story)
+    monkeypatch.setattr(pipeline, "summarize_story", _fake_checked_story)
 
 
 # ---------------------------------------------------------------- app options

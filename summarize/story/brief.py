@@ -40,7 +40,7 @@ from summarize.story.readable import (
     speakers,
 )
 from summarize.support.neutral import loaded_wording, subjective_words
-from summarize.text.values import quote_spans, quoted
+from summarize.text.values import extract_values, quote_spans, quoted
 from summarize.text.words import content_keys
 
 WORDS = 125  # the brief's length in words by default (the human roundups' median)
@@ -49,8 +49,9 @@ NEW_WORD = 0.3  # weight of a word one article alone uses (corroborated words ad
 POSITION_DECAY = 0.3  # a fact's weight falls as 1 / (1 + decay * its rank in the article)
 LEDE_POSITIONS = 2  # the lede comes from an article's first two fact sentences
 SAME_MEANING = 0.75  # MiniLM cosine at which two sentences state the same fact
-SAME_SPEAKER_MEANING = 0.5  # ... or two reactions of one person
+SAME_SPEAKER_MEANING = 0.5  # ... or two reactions of one person, or one amount twice
 OPINION_FACTOR = 0.5  # an opinion piece's sentence counts half
+LATER_MEMBER = 0.2  # wording: each place after an article's opening weighs like 20% own words
 
 ROLES = ("lede", "detail", "reaction", "background")
 
@@ -113,11 +114,21 @@ def writes_opinion(text: str) -> bool:
 
 def is_opinion_piece(article: Article, sentences: list[Sentence]) -> bool:
     """Marked opinion by its outlet, title or address, titled "Why ... should ...", or
-    written in the writer's own opinionated voice in two sentences or more."""
+    written in the writer's own opinionated voice in two sentences or more (quotations,
+    which may run over several sentences, left out)."""
     marks = " ".join([article.outlet, article.title, article.url or ""])
     if _OPINION_MARK.search(marks) or _WHY_SHOULD.match(article.title or ""):
         return True
-    return sum(writes_opinion(s.text) for s in sentences) >= 2
+    quotes = quote_spans(article.text)
+    own = 0
+    for s in sentences:
+        outside = s.text
+        for a, b in quotes:  # blank what lies inside a quotation of the whole text
+            lo, hi = max(a, s.start) - s.start, min(b, s.end) - s.start
+            if lo < hi:
+                outside = outside[:lo] + " " * (hi - lo) + outside[hi:]
+        own += writes_opinion(outside)
+    return own >= 2
 
 
 def opinion_articles(corpus: Corpus) -> set[str]:
@@ -160,9 +171,14 @@ def _neutral_rank(text: str, others: list[str]) -> tuple:
     return (len(subjective_words(text)) + len(loaded_wording(text)), own_colour, len(text))
 
 
-def wording(group: FactGroup, corpus: Corpus) -> tuple[Sentence, str] | None:
+def wording(
+    group: FactGroup, corpus: Corpus, positions: dict[str, int] | None = None
+) -> tuple[Sentence, str] | None:
     """The group's most neutral member that a reader can read on its own, with its text
-    (lead-in dropped, pronoun speaker resolved); None when no member is readable."""
+    (lead-in dropped, pronoun speaker resolved); None when no member is readable. Among
+    equally neutral members, an article's opening sentence (written to stand alone)
+    comes first."""
+    positions = positions or {}
     options: list[tuple[tuple, Sentence, str]] = []
     texts = [s.text for s in group.usable]
     for member in group.usable:
@@ -177,11 +193,18 @@ def wording(group: FactGroup, corpus: Corpus) -> tuple[Sentence, str] | None:
         elif opens_on_pronoun(text):
             continue
         others = [t for t in texts if t != member.text]
-        options.append((_neutral_rank(text, others), member, text))
+        subjective, colour, length = _neutral_rank(text, others)
+        later = min(positions.get(member.id, 0), 3) * LATER_MEMBER
+        options.append(((subjective, colour + later, length), member, text))
     if not options:
         return None
     _, member, text = min(options, key=lambda o: o[0])
     return member, text
+
+
+def _values(text: str) -> set[str]:
+    """Amounts and numbers of two or more digits (a fact's own values: "$568 billion")."""
+    return {v.key for v in extract_values(text) if v.kind == "number" and len(v.key) > 1}
 
 
 def _positions(corpus: Corpus, candidates: list[Sentence]) -> dict[str, int]:
@@ -221,7 +244,7 @@ def plan(
     for group in groups:
         if group.disputed or not group.usable:
             continue
-        chosen = wording(group, corpus)
+        chosen = wording(group, corpus, positions)
         if chosen is None:
             continue
         member, text = chosen
@@ -243,7 +266,10 @@ def plan(
                 same_person = f.role == c.role == "reaction" and set(speakers(f.text)) & set(
                     speakers(c.text)
                 )
-                if cosine >= SAME_MEANING or (same_person and cosine >= SAME_SPEAKER_MEANING):
+                same_value = _values(f.text) & _values(c.text)
+                if cosine >= SAME_MEANING or (
+                    (same_person or same_value) and cosine >= SAME_SPEAKER_MEANING
+                ):
                     return True
         return False
 

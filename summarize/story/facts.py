@@ -249,37 +249,6 @@ def _touches(d: Disagreement, sentences: list[Sentence]) -> bool:
     )
 
 
-def select_groups(groups: list[FactGroup], limit: int, enough: int = 4) -> list[FactGroup]:
-    """The best `limit` settled groups, in rank order, skipping one that repeats a group
-    already chosen. A one-outlet fact known only from a sentence cut off mid-way, from one
-    that needs its predecessor ("This is a failure ...", a bare quotation) or from the
-    writer's own voice ("We face ...": an opinion piece) is taken only while fewer than
-    `enough` facts are chosen."""
-    chosen: list[FactGroup] = []
-    texts: list[str] = []
-    for second_pass in (False, True):
-        for group in groups:
-            if len(chosen) >= limit or (second_pass and len(chosen) >= enough):
-                break
-            if group in chosen or group.disputed or not group.usable:
-                continue
-            if group.n_outlets == 1 and all(is_bare_quote(s.text) for s in group.usable):
-                continue  # whose words? an opinion with no holder is never stated
-            cut = group.n_outlets == 1 and all(
-                is_truncated(s.text) or is_dependent(s.text) or is_first_person(s.text)
-                for s in group.usable
-            )
-            if cut != second_pass:
-                continue
-            mine = [s.text for s in group.usable]
-            if any(repeats(a, b) for a in mine for b in texts):
-                continue
-            chosen.append(group)
-            texts += mine
-    rank = {id(g): i for i, g in enumerate(groups)}
-    return sorted(chosen, key=lambda g: rank[id(g)])
-
-
 def unattributed_quote(text: str, sources: list[Sentence]) -> bool:
     """True when `text` repeats a quotation of its sources (six words or more) without
     quotation marks and without saying who said it: an opinion passed off as fact."""

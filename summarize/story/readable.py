@@ -29,8 +29,8 @@ _DATELINE = re.compile(
     r"(?:[ ]?\([^()]{2,40}\))?"  # "(Meridian Wire)"
     r"[ ]?(?:--|[-–—])[ ]+"
 )
-# "ANALYSIS: ", "Fact Check: ", "WATCH: " (a label of at most three capitalised words)
-_HOUSE_LABEL = re.compile(r"^\s*(?:[A-Z][\w'-]*[ ]?){1,3}:[ ]+(?=[A-Z\"“‘'])")
+# "ANALYSIS: ", "Fact Check: ", "Why it matters: " (a label of at most four words)
+_HOUSE_LABEL = re.compile(r"^\s*[A-Z][\w'’-]*(?:[ ][\w'’-]+){0,3}:[ ]+(?=[A-Z\"“‘'])")
 _SPEECH_WORDS = r"(?:said|says|told|added|wrote|noted|explained|argued|continued|stated)"
 _BYLINE = re.compile(r"^\s*(?:By|Written by|Reporting by)\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+)")
 _CAPTION = re.compile(
