@@ -51,6 +51,8 @@ LEDE_POSITIONS = 2  # the lede comes from an article's first two fact sentences
 SAME_MEANING = 0.75  # MiniLM cosine at which two sentences state the same fact
 SAME_SPEAKER_MEANING = 0.5  # ... or two reactions of one person, or one amount twice
 OPINION_FACTOR = 0.5  # an opinion piece's sentence counts half
+NEW_VOICE = 1.5  # a reaction of someone the brief has not yet heard counts more ...
+SAME_VOICE = 0.5  # ... and one more of the same person less
 LATER_MEMBER = 0.2  # wording: each place after an article's opening weighs like 20% own words
 
 ROLES = ("lede", "detail", "reaction", "background")
@@ -202,6 +204,12 @@ def wording(
     return member, text
 
 
+def _surnames(text: str) -> set[str]:
+    """The last names of the people `text` reports speaking ("Mao Ning" and "Mao": Ning,
+    Mao; a surname first in Chinese style is matched by either word)."""
+    return {w for name in speakers(text) for w in name.split()[-2:]}
+
+
 def _values(text: str) -> set[str]:
     """Amounts and numbers of two or more digits (a fact's own values: "$568 billion")."""
     return {v.key for v in extract_values(text) if v.kind == "number" and len(v.key) > 1}
@@ -273,11 +281,15 @@ def plan(
                     return True
         return False
 
+    heard: set[str] = set()  # people whose words the brief already reports
+
     def gain(f: Fact, covered: set[str]) -> float:
         keys = set(content_keys(f.text)) - covered
         value = sum((df.get(k, 1) - 1) + NEW_WORD for k in keys)
         value /= max(1, len(f.text.split())) ** 0.5
         value /= 1 + POSITION_DECAY * f.position
+        if f.role == "reaction" and speakers(f.text):  # each side heard once, then others
+            value *= NEW_VOICE if not _surnames(f.text) & heard else SAME_VOICE
         return value * (OPINION_FACTOR if f.opinion else 1.0)
 
     # the lede: the most corroborated opening fact that is news, not reaction or view
@@ -303,6 +315,7 @@ def plan(
             break
         best.gain = best_gain
         chosen.append(best)
+        heard |= _surnames(best.text)
         covered |= set(content_keys(best.text))
         count += len(best.text.split())
     order = {role: i for i, role in enumerate(ROLES)}

@@ -118,9 +118,11 @@ def speakers(text: str) -> list[str]:
     found: list[str] = []
     quotes = quote_spans(text)
     for name in names(text):
-        if any(a <= name.start < b for a, b in quotes) or " " not in name.text:
-            continue  # a name inside a quotation, or a one-word name (a place, an acronym)
+        if any(a <= name.start < b for a, b in quotes):
+            continue  # a name inside a quotation
         before, after = text[: name.lead], text[name.end :]
+        if " " not in name.text and not re.match(rf"\s*{_SPEECH_WORDS}\b", after):
+            continue  # one word (a place, an acronym) unless it directly speaks: "Mao said"
         speaking = re.match(rf"\s*(?:,[^,]{{0,60}},\s*)?{_SPEECH_WORDS}\b", after) or re.search(
             rf"\b{_SPEECH_WORDS}\s*$", before
         )
