@@ -149,6 +149,16 @@ def resolve_speaker(sentence: Sentence, corpus: Corpus, text: str | None = None)
         people = speakers(earlier.text)
         if people:
             break
+    if not people and index:  # nobody spoke just before: the one person named there
+        before = article[index - 1].text
+        quotes = quote_spans(before)
+        people = list(
+            dict.fromkeys(
+                n.text
+                for n in names(before)
+                if " " in n.text and not any(a <= n.start < b for a, b in quotes)
+            )
+        )
     own = speakers(text)
     if len(people) != 1 or (own and own != people):
         return None
