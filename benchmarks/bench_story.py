@@ -137,7 +137,7 @@ def reader_checks(validator: Validator, story: Story) -> dict:
     """The issue's zero targets, each counted on what a reader sees."""
     by_label = {}
     for a in story.articles:
-        by_label.setdefault(a.outlet or a.id, []).append(a)
+        by_label.setdefault(a.label, []).append(a)
     opinions = opinion_articles(Corpus(story.articles))
     false_outlets = listed = fragments = pronouns = repeats = unattributed = 0
     named: set[str] = set()

@@ -50,6 +50,11 @@ class Article(BaseModel):
                 raise ValueError(f"debris range {start}:{end} outside text of {self.id!r}")
         return self
 
+    @property
+    def label(self) -> str:
+        """How a reader knows the article: its outlet, else its id."""
+        return self.outlet or self.id
+
     def is_debris(self, start: int, end: int) -> bool:
         """True when `[start, end)` overlaps any debris range."""
         return any(s < end and start < e for s, e in self.debris)

@@ -242,7 +242,7 @@ def sources(articles: list[Article]) -> list[SourceView]:
     return [
         SourceView(
             article_id=a.id,
-            outlet=a.outlet or a.id,
+            outlet=a.label,
             title=one_line(a.title),
             url=a.url,
             link=safe_url(a.url),

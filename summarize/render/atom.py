@@ -141,7 +141,7 @@ def to_atom(digest: Digest) -> str:
             url = links.get(article.id)
             if url:
                 rel = "alternate" if url == next(iter(links.values())) else "related"
-                _add(entry, "link", rel=rel, href=url, title=article.outlet or article.id)
+                _add(entry, "link", rel=rel, href=url, title=article.label)
         for outlet in story.coverage.outlets if story.coverage else story.outlets:
             contributor = _add(entry, "contributor")
             _add(contributor, "name", outlet)

@@ -264,13 +264,14 @@ def plan(
     if not facts:
         return []
     vectors = _embeddings([f.text for f in facts])
+    row = {id(f): i for i, f in enumerate(facts)}  # each fact's row in `vectors`
 
     def same_as(f: Fact, chosen: list[Fact]) -> bool:
         for c in chosen:
             if repeats(f.text, c.text):
                 return True
             if vectors is not None:
-                cosine = float(vectors[facts.index(f)] @ vectors[facts.index(c)])
+                cosine = float(vectors[row[id(f)]] @ vectors[row[id(c)]])
                 same_person = f.role == c.role == "reaction" and set(speakers(f.text)) & set(
                     speakers(c.text)
                 )

@@ -149,10 +149,6 @@ def _context(sentences: list[Sentence], i: int) -> str:
     return sentences[i].text if i == 0 else f"{sentences[i - 1].text} {sentences[i].text}"
 
 
-def _label(article: Article) -> str:
-    return article.outlet or article.id
-
-
 def _phrase(text: str, value: Value, before: int = 6, after: int = 3) -> str:
     """A few words around the value: enough to say what it is about."""
     head = text[: value.start].split()[-before:]
@@ -192,8 +188,8 @@ def find_disagreements(
                 if key in best and best[key][0] >= score:
                     continue
                 desc = (
-                    f"{_label(a)} says “{_phrase(sa.text, va)}”; "
-                    f"{_label(b)} says “{_phrase(sb.text, vb)}”"
+                    f"{a.label} says “{_phrase(sa.text, va)}”; "
+                    f"{b.label} says “{_phrase(sb.text, vb)}”"
                 )
                 best[key] = (
                     score,

@@ -77,11 +77,6 @@ class FactGroup:
         return (self.n_outlets, self.salience)
 
 
-def label(article: Article) -> str:
-    """How the reader knows the article: its outlet, else its id."""
-    return article.outlet or article.id
-
-
 def _words(text: str) -> int:
     return sum(1 for t in token_spans(text) if t.group()[0].isalpha())
 
@@ -224,7 +219,7 @@ def fact_groups(
         idx = sorted(idx, key=lambda k: -salience[k])
         group = FactGroup(
             members=[sentences[k] for k in idx],
-            outlets=[label(by_article[sentences[k].article_id]) for k in idx],
+            outlets=[by_article[sentences[k].article_id].label for k in idx],
             salience=float(np.mean(list(salience.values()))),
         )
         touching = [

@@ -38,7 +38,6 @@ from summarize.story.facts import (
     disputed_keys,
     fact_groups,
     is_bare_quote,
-    label,
     repeats,
     unattributed_quote,
 )
@@ -223,7 +222,7 @@ def _provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str
         return None, "no single outlet's article supports all of it"
     spans = [span for v in own.values() for span in v.spans]
     verdict = verdict.model_copy(update={"spans": spans})
-    outlets = [label(a) for a in corpus.lettered if a.id in own]
+    outlets = [a.label for a in corpus.lettered if a.id in own]
     cited = ids_for_spans(verdict, corpus.by_id)
     return Claim(text=text, cited=cited, verdict=verdict, outlets=outlets), ""
 
@@ -231,7 +230,7 @@ def _provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str
 def _planned(fact: Fact, corpus: Corpus, validator, by_article) -> Claim | None:
     """The fact in its planned wording; an opinion piece's fact, or a one-outlet fact in
     loaded words, attributed to its outlet."""
-    outlet = label(by_article[fact.member.article_id])
+    outlet = by_article[fact.member.article_id].label
     if fact.opinion:
         texts = [attribute(outlet, fact.text, opinion=True)]
     elif fact.group.n_outlets == 1 and (subjective_words(fact.text) or loaded_wording(fact.text)):
@@ -278,7 +277,7 @@ def compose(
     schema = fuse_schema([[s.id for s in f.group.usable] for f in to_fuse])
     prompt = build_fuse_prompt(
         [
-            FuseGroup(f.group.usable, [label(by_article[s.article_id]) for s in f.group.usable])
+            FuseGroup(f.group.usable, [by_article[s.article_id].label for s in f.group.usable])
             for f in to_fuse
         ],
         context=[f.member for f in facts if f.group.n_outlets == 1 and not f.opinion][:3],

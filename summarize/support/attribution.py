@@ -21,14 +21,9 @@ _PREFIX = re.compile(
 )
 
 
-def label(article: Article) -> str:
-    """How a reader knows an article: its outlet, else its id."""
-    return article.outlet or article.id
-
-
 def _same_outlet(name: str, article: Article) -> bool:
     norm = " ".join(name.lower().split())
-    own = " ".join(label(article).lower().split())
+    own = " ".join(article.label.lower().split())
     return norm in (own, f"the {own}") or own == f"the {norm}"
 
 

@@ -97,17 +97,13 @@ def loaded_wording(text: str) -> list[LoadedWording]:
     return [w for _, w in sorted(found, key=lambda x: x[0])]
 
 
-def _label(article: Article) -> str:
-    return article.outlet or article.id
-
-
 def _users(term: str, articles: list[Article]) -> tuple[list[str], list[str]]:
     """Outlets that use the term in their own voice, and those that use it only attributed."""
     own: list[str] = []
     attributed: list[str] = []
     rx = _LOADED[term]
     for article in articles:
-        label = _label(article)
+        label = article.label
         for a, b in split_sentences(article.text):
             if article.is_debris(a, b):
                 continue

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from summarize.corpus import Corpus
 from summarize.errors import InputError
 from summarize.models import Article, Claim, Sentence, ValidationReport, Verdict
-from summarize.support.attribution import label, split_attribution
+from summarize.support.attribution import split_attribution
 from summarize.support.checks import Evidence, sources_evidence
 from summarize.support.policy import decide, no_candidates, nothing_to_check
 from summarize.support.retrieve import Candidate, Retrieval, Retriever
@@ -101,7 +101,7 @@ class Validator:
         if attributed is not None:  # "According to X, ...": X's own article is the evidence
             own, body = attributed
             verdict = self.check(body, own)
-            note = f"attributed to {label(own[0])}: checked against its article alone"
+            note = f"attributed to {own[0].label}: checked against its article alone"
             return verdict.model_copy(update={"reasons": [note, *verdict.reasons]})
 
         def judged(candidates: list[Candidate]) -> Verdict:
