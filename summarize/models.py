@@ -196,7 +196,9 @@ class RemovedSentence(BaseModel):
 
 
 class Disagreement(BaseModel):
-    """Sources state different values for the same fact; each value keeps its span."""
+    """Sources state different values for the same fact. `spans[0]` and `spans[1]` state
+    `values[0]` and `values[1]`; any further span is another outlet's passage that states
+    one of them (the description names every outlet on each side)."""
 
     kind: Literal["date", "day", "number", "name", "place", "other"]
     description: str

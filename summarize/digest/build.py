@@ -49,7 +49,14 @@ from datetime import date as date_type
 from pathlib import Path
 
 from summarize.digest.cluster import group_articles, latest, order_articles
-from summarize.digest.coverage import Outlets, breadth, coverage, load_outlets, side_spread
+from summarize.digest.coverage import (
+    Outlets,
+    breadth,
+    coverage,
+    load_outlets,
+    named,
+    side_spread,
+)
 from summarize.digest.state import story_id_for
 from summarize.errors import InputError, ModelError
 from summarize.models import Article, Digest, Story, Usage
@@ -258,6 +265,7 @@ def build_digest(
             keep_date=window.keeps,
             progress=hook,
         )
+        articles = [named(a, labels) for a in articles]
         window = select_window(articles, date, since, now)
         notes = []
         if window.undated:

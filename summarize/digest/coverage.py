@@ -140,6 +140,16 @@ def resolve(article: Article, outlets: Outlets) -> list[str]:
     return [outlets.find(name, article.url) or name for name in _names(article)]
 
 
+def named(article: Article, outlets: Outlets) -> Article:
+    """The article with its outlet's name from the outlets file when it carries none of
+    its own (found by its file id as an alias, or by its URL's domain): a reader sees
+    "Harbour Herald", not a file name."""
+    if article.outlet or not outlets:
+        return article
+    name = outlets.find(article.id, article.url)
+    return article.model_copy(update={"outlet": name}) if name else article
+
+
 def coverage(articles: list[Article], outlets: Outlets, spread: dict[str, set[str]]) -> Coverage:
     """The story's coverage. `spread`: the values each side label takes over the whole
     digest (a story is one-sided only where the digest had a choice)."""

@@ -107,7 +107,11 @@ def _anchor_values(text: str, values: list[Value]) -> None:
         v.heads = {*before[-1:], *after[:1]}  # "1,200 residents", "voted 9-4"
         # the nearest content word before and after it, and the preposition right before it
         v.sides = (before[-1:], after[:1], _preposition(text, v.start))
+        v.rate = bool(_RATE.match(text[end:]))
 
+
+# "55.8 births per 1,000 women", "3 a day", "70 percent": a rate or share, not a count
+_RATE = re.compile(r"^\s*(?:[\w-]+\s+){0,2}(?:per|a|an|each|every)\b|^\s*(?:%|percent|per ?cent)")
 
 _PREPOSITIONS = frozenset(
     ["by", "from", "in", "since", "until", "till", "to", "before", "after", "of", "on", "at", "for"]
@@ -131,7 +135,13 @@ def _same_slot(v: Value, w: Value) -> bool:
     wb, wa, wp = getattr(w, "sides", ([], [], ""))
     if (vp and wp and vp != wp) or (v.cls == "year" and vp != wp):
         return False
-    return not (v.kind == "number" and vb and wb and vb != wb and va and wa and va != wa)
+    if v.kind != "number":
+        return True
+    if va and wa and va != wa and v.cls != "tally":
+        return False  # like with like: "four fire stations" is not "45 firefighters"
+    if getattr(v, "rate", False) != getattr(w, "rate", False):
+        return False  # a rate ("55.8 births per 1,000 women") is not a count
+    return not (vb and wb and vb != wb and va and wa and va != wa)
 
 
 def _similarities(texts_a: list[str], texts_b: list[str]):
@@ -201,7 +211,50 @@ def find_disagreements(
                     ),
                 )
     ranked = [d for _, d in sorted(best.values(), key=lambda x: -x[0])]
-    return ranked[:max_reported]
+    return [_every_outlet(d, corpus, sentences) for d in ranked[:max_reported]]
+
+
+def _every_outlet(d: Disagreement, corpus: Corpus, sentences: list[list[Sentence]]) -> Disagreement:
+    """The disagreement with every outlet on each side: another article that states one
+    of the two values (the same key, in a sentence that shares a content word with that
+    side's sentence) joins that side, its passage added to `spans`."""
+    sides: list[list[str]] = [[], []]
+    spans = list(d.spans)
+    by_id = {a.id: a for a in corpus.lettered}
+    for i, span in enumerate(d.spans):
+        sides[i].append(by_id[span.article_id].label)
+    keys = [{v.key for v in extract_values(value)} or {value.lower()} for value in d.values]
+    words = [content_words(span.quote) for span in d.spans]
+    for article, facts in zip(corpus.lettered, sentences, strict=True):
+        if article.id in {s.article_id for s in d.spans}:
+            continue
+        for sentence in facts:
+            mine = {v.key for v in extract_values(sentence.text) if v.kind == d.kind}
+            side = next(
+                (
+                    i
+                    for i in (0, 1)
+                    if mine & keys[i]
+                    and not mine & keys[1 - i]
+                    and content_words(sentence.text) & words[i]
+                ),
+                None,
+            )
+            if side is not None:
+                sides[side].append(article.label)
+                spans.append(article.span(sentence.start, sentence.end))
+                break
+    if len(spans) == len(d.spans):
+        return d
+    said = "; ".join(
+        f"{_names(names)} {'say' if len(names) > 1 else 'says'} {value}"
+        for names, value in zip(sides, d.values, strict=True)
+    )
+    return d.model_copy(update={"description": f"{d.description} ({said})", "spans": spans})
+
+
+def _names(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def _in_compound(text: str, v: Value) -> bool:
@@ -236,6 +289,8 @@ def _aligned_conflicts(sa: list[Sentence], sb: list[Sentence]):
     text_b = " ".join(s.text for s in sb).lower()
     places_a = {v.key for vs in values_a for v in vs if v.kind == "place"}
     places_b = {v.key for vs in values_b for v in vs if v.kind == "place"}
+    numbers_a = {v.key for vs in values_a for v in vs if v.kind == "number"}
+    numbers_b = {v.key for vs in values_b for v in vs if v.kind == "number"}
 
     sims: dict[tuple[int, int], float] = {}
     for x in range(na):
@@ -306,6 +361,8 @@ def _aligned_conflicts(sa: list[Sentence], sb: list[Sentence]):
                     continue
                 if va.kind == "place" and (va.key in places_b or vb.key in places_a):
                     continue  # the other article also puts something there
+                if va.kind == "number" and (va.key in numbers_b or vb.key in numbers_a):
+                    continue  # each article states the other's number too: two quantities
                 key = (va.kind, va.key, vb.key)
                 if key not in found or found[key][0] < confidence:
                     found[key] = (confidence, sa[xa], sb[yb], va, vb)
