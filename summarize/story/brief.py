@@ -41,14 +41,16 @@ from summarize.story.readable import (
 )
 from summarize.support.neutral import loaded_wording, subjective_words
 from summarize.text.values import extract_values, quote_spans, quoted
-from summarize.text.words import content_keys
+from summarize.text.words import content_keys, content_words
 
 WORDS = 125  # the brief's length in words by default (the human roundups' median)
 OVERSHOOT = 15  # a last fact may pass the budget by this many words
 NEW_WORD = 0.3  # weight of a word one article alone uses (corroborated words add 1 per outlet)
 POSITION_DECAY = 0.3  # a fact's weight falls as 1 / (1 + decay * its rank in the article)
 LEDE_POSITIONS = 2  # the lede comes from an article's first two fact sentences
-SAME_MEANING = 0.75  # MiniLM cosine at which two sentences state the same fact
+LEDE_LENGTH_POWER = 0.5  # lede: corroborated words per (words ** this): short and dense
+SAME_MEANING = 0.75  # MiniLM cosine at which two sentences state the same fact ...
+SAME_WORDS = 0.4  # ... when they also share this share of the shorter one's content words
 SAME_SPEAKER_MEANING = 0.5  # ... or two reactions of one person, or one amount twice
 OPINION_FACTOR = 0.5  # an opinion piece's sentence counts half
 NEW_VOICE = 1.5  # a reaction of someone the brief has not yet heard counts more ...
@@ -210,6 +212,65 @@ def _surnames(text: str) -> set[str]:
     return {w for name in speakers(text) for w in name.split()[-2:]}
 
 
+def _title_weights(corpus: Corpus, opinions: set[str]) -> dict[str, int]:
+    """How many news articles' headlines use each content word (stem)."""
+    out: dict[str, int] = {}
+    for article in corpus.lettered:
+        if article.id not in opinions:
+            for k in set(content_keys(article.title or "")):
+                out[k] = out.get(k, 0) + 1
+    return out
+
+
+# words that tie a sentence to the one before it: no story opens on them
+_CONNECTIVES = frozenset(
+    [
+        "but",
+        "and",
+        "or",
+        "so",
+        "yet",
+        "however",
+        "although",
+        "though",
+        "while",
+        "meanwhile",
+        "still",
+        "also",
+        "instead",
+        "because",
+        "since",
+        "if",
+        "as",
+    ]
+)
+
+
+def lede_shaped(text: str) -> bool:
+    """A statement that can open a story: its main verb has a subject that is no pronoun,
+    and it does not open on a connective ("But ...", "Although ..."). Without the parser,
+    only the connective is checked."""
+    first = re.match(r"\W*(\w+)", text)
+    if first is None or first.group(1).lower() in _CONNECTIVES:
+        return False
+    from summarize.support.structure import parse
+
+    docs = parse([text])
+    if not docs:
+        return True
+    roots = [t for t in docs[0] if t.dep_ == "ROOT"]
+    if not roots or roots[0].pos_ not in ("VERB", "AUX"):
+        return False
+    subjects = [c for c in roots[0].children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
+    return any(c.pos_ != "PRON" for c in subjects)
+
+
+def _shared(a: str, b: str) -> float:
+    """Content words two texts share, over the shorter one's."""
+    wa, wb = content_words(a), content_words(b)
+    return len(wa & wb) / min(len(wa), len(wb)) if wa and wb else 0.0
+
+
 def _values(text: str) -> set[str]:
     """Amounts and numbers of two or more digits (a fact's own values: "$568 billion")."""
     return {v.key for v in extract_values(text) if v.kind == "number" and len(v.key) > 1}
@@ -276,9 +337,8 @@ def plan(
                     speakers(c.text)
                 )
                 same_value = _values(f.text) & _values(c.text)
-                if cosine >= SAME_MEANING or (
-                    (same_person or same_value) and cosine >= SAME_SPEAKER_MEANING
-                ):
+                close = cosine >= SAME_MEANING and _shared(f.text, c.text) >= SAME_WORDS
+                if close or ((same_person or same_value) and cosine >= SAME_SPEAKER_MEANING):
                     return True
         return False
 
@@ -293,13 +353,30 @@ def plan(
             value *= NEW_VOICE if not _surnames(f.text) & heard else SAME_VOICE
         return value * (OPINION_FACTOR if f.opinion else 1.0)
 
-    # the lede: the most corroborated opening fact that is news, not reaction or view
+    titles = _title_weights(corpus, opinions)
+
+    def corroboration(f: Fact) -> float:
+        """Words other outlets (and the news articles' headlines) use too, per word of
+        text (the square root of its length)."""
+        keys = set(content_keys(f.text))
+        shared = sum(df.get(k, 1) - 1 + titles.get(k, 0) for k in keys)
+        return shared / max(1, len(f.text.split())) ** LEDE_LENGTH_POWER
+
+    # the lede: the most corroborated opening fact that is news (no quotation, no view, no
+    # background; "X announced ..." is news) and a whole statement; failing that, any
+    # such fact, then any fact
+    news = [
+        f
+        for f in facts
+        if f.role != "background" and not f.opinion and not quoted(f.text) and lede_shaped(f.text)
+    ]
     openers = (
-        [f for f in facts if f.position < LEDE_POSITIONS and f.role == "detail" and not f.opinion]
+        [f for f in news if f.position < LEDE_POSITIONS]
+        or news
         or [f for f in facts if not f.opinion]
         or facts
     )
-    lede = max(openers, key=lambda f: (f.group.n_outlets, gain(f, set())))
+    lede = max(openers, key=lambda f: (corroboration(f), f.group.n_outlets))
     lede.role = "lede"
     chosen = [lede]
     covered = set(content_keys(lede.text))

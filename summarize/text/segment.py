@@ -80,6 +80,15 @@ def _pieces(text: str, start: int, stop: int) -> list[Range]:
             found = text.find(piece, cursor, stop) if piece else -1
             if found < 0:
                 break
-        ranges.append((found, found + len(piece)))
+        if ranges and _CONTINUES.match(piece):  # "Facebook Inc." | "’s global ...": one sentence
+            ranges[-1] = (ranges[-1][0], found + len(piece))
+        else:
+            ranges.append((found, found + len(piece)))
         cursor = found + len(piece)
     return ranges
+
+
+# A piece that cannot start a sentence: a possessive ending or a lowercase word after an
+# abbreviation pysbd took for a full stop ("Facebook Inc.’s global echo chamber").
+# ("iPhone", "eBay" may start a sentence: a lowercase word must be all lowercase)
+_CONTINUES = re.compile(r"^(?:['’]s\b|[a-z]+[\s,;:])")
