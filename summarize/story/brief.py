@@ -126,6 +126,8 @@ def is_opinion_piece(article: Article, sentences: list[Sentence]) -> bool:
     quotes = quote_spans(article.text)
     own = 0
     for s in sentences:
+        if _inside_open_quote(article.text, s.start):
+            continue  # a quotation that runs on (and may never close in an excerpt)
         outside = s.text
         for a, b in quotes:  # blank what lies inside a quotation of the whole text
             lo, hi = max(a, s.start) - s.start, min(b, s.end) - s.start
@@ -133,6 +135,15 @@ def is_opinion_piece(article: Article, sentences: list[Sentence]) -> bool:
                 outside = outside[:lo] + " " * (hi - lo) + outside[hi:]
         own += writes_opinion(outside)
     return own >= 2
+
+
+def _inside_open_quote(text: str, start: int) -> bool:
+    """True when `start` lies inside a quotation opened earlier in its paragraph, or the
+    sentence there opens one: "“California has been my home." / "I came here ..."."""
+    paragraph = text[text.rfind("\n", 0, start) + 1 : start]
+    curly = paragraph.count("“") - paragraph.count("”")
+    straight = paragraph.count('"') % 2
+    return curly > 0 or straight == 1 or text[start : start + 1] in '“"'
 
 
 def opinion_articles(corpus: Corpus) -> set[str]:

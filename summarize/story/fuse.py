@@ -362,8 +362,8 @@ def _headline(
         candidates.append(proposed)
     opinions = opinion_articles(corpus)
     lede = set(content_keys(story.sentences[0].text)) if story.sentences else set()
-    titles = [
-        " ".join(a.title.split())
+    titles = [  # in sentence case: "Senate Approves Hate Crimes Bill" names no "Approves"
+        sentence_case(" ".join(a.title.split()), corpus)
         for a in corpus.lettered
         if a.title.strip() and a.id not in opinions
     ]
