@@ -486,8 +486,18 @@ def story(
     max_tokens: MaxTokensOpt = None,
     timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
+    outlets: Annotated[
+        Path | None,
+        typer.Option(
+            "--outlets",
+            help="TOML/JSON file: outlet -> labels; adds how each side's coverage differs "
+            "(default: digest.outlets_file).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Write one neutral, validated summary of ARTICLES with every claim linked to its source."""
+    from summarize.digest.coverage import labelled, load_outlets, side_labels
     from summarize.model.client import open_client
     from summarize.story.pipeline import summarize_story
 
@@ -500,7 +510,11 @@ def story(
         max_tokens=max_tokens,
         timeout_s=timeout,
         use_cache=False if no_cache else None,
+        digest={"outlets_file": outlets},
     )
+    known = load_outlets(settings.digest.outlets_file)  # ConfigError: one line, exit 2
+    sources = [labelled(a, known) for a in sources]
+    sides = side_labels(known, list(settings.digest.sides)) or None
     waiting = f"summarizing {len(sources)} article{'s' if len(sources) != 1 else ''}"
     with (
         _status(f"{waiting}: waiting for the model…"),
@@ -508,7 +522,7 @@ def story(
         warnings.catch_warnings(),  # the story's warnings are said once, below
     ):
         warnings.simplefilter("ignore", UserWarning)
-        result = summarize_story(sources, settings=settings, client=client)
+        result = summarize_story(sources, settings=settings, client=client, sides=sides)
     for warning in result.warnings:
         _say("warning:", warning)
     _emit(result, fmt, out)

@@ -42,6 +42,8 @@ class Article(BaseModel):
     debris: list[Range] = Field(default_factory=list)
     path: str | None = None
     language: str | None = None
+    # the outlet's labels from the outlets file ({"leaning": "left", "country": "..."})
+    labels: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _debris_inside_text(self) -> Article:
@@ -222,6 +224,19 @@ class Coverage(BaseModel):
     one_sided: dict[str, str] = Field(default_factory=dict)
 
 
+class Perspective(BaseModel):
+    """How one side's coverage differs: for a side label (`label`, e.g. "leaning") and
+    one of its values (`side`, e.g. "left"), the outlets of that side in the story, and
+    what they report that the other sides' outlets do not, as attributed and validated
+    claims. `covered` is False when no outlet of that side covered the story."""
+
+    label: str
+    side: str
+    outlets: list[str] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    covered: bool = True
+
+
 StoryStatus = Literal["new", "update", "unchanged"]
 
 
@@ -233,6 +248,8 @@ class Story(BaseModel):
     sentences: list[Claim] = Field(default_factory=list)
     removed: list[RemovedSentence] = Field(default_factory=list)
     disagreements: list[Disagreement] = Field(default_factory=list)
+    # how the coverage differs by side, where the outlets' sides are known
+    perspectives: list[Perspective] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     # what a reader should know before trusting the story (e.g. the articles cover
     # several events); shown above the story

@@ -9,6 +9,7 @@ a repeated fact, a dangling pronoun, and a mixed-event call that said nothing.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
@@ -174,3 +175,79 @@ def test_the_library_warns_when_the_articles_cover_several_events() -> None:
         warnings.simplefilter("always")
         one = summarize_story([POST, SENTINEL], client=NoFusion(), validator=Validator())
     assert not one.warnings and not any("different events" in str(w.message) for w in caught)
+
+
+def test_disagreements_compare_like_with_like_and_list_every_outlet() -> None:
+    from summarize.story.disagree import find_disagreements
+
+    a = art(
+        "Aldwen Courier",
+        "Warehouse fire in Tollbury",
+        "Crews from four fire stations fought the warehouse blaze in Tollbury on Monday.\n"
+        "About 60 firefighters fought the blaze through the night.",
+    )
+    b = art(
+        "Kessary Klaxon",
+        "Tollbury warehouse burns",
+        "Some 45 firefighters fought the blaze at the Tollbury warehouse through the night.",
+    )
+    c = art(
+        "Meridian Wire",
+        "Fire destroys Tollbury warehouse",
+        "About 60 firefighters fought the blaze at the warehouse in Tollbury overnight.",
+    )
+    found = find_disagreements([a, b, c])
+    numbers = [d for d in found if d.kind == "number"]
+    assert [sorted(d.values) for d in numbers] == [["45", "60"]], [d.description for d in found]
+    (d,) = numbers
+    assert "four" not in d.values  # four fire stations are not 45 firefighters
+    assert re.search(
+        r"(Aldwen Courier and Meridian Wire|Meridian Wire and Aldwen Courier) say 60", d.description
+    ), d.description
+    assert {s.article_id for s in d.spans} == {a.id, b.id, c.id}
+
+
+def test_a_main_fact_worded_with_a_disputed_value_still_opens_the_story() -> None:
+    a = art(
+        "Aldwen Courier",
+        "Vennick evacuated after dam release",
+        "About 1,200 residents of Vennick were evacuated on Friday after the water authority "
+        "opened the spillway gates at Halvery Dam.\n"
+        "The river rose two metres within an hour.",
+    )
+    b = art(
+        "Kessary Klaxon",
+        "Dam gates open over Vennick",
+        "About 1,500 residents of Vennick were evacuated on Friday after the water authority "
+        "opened the spillway gates at Halvery Dam.\n"
+        "Volunteers ferried elderly residents to dry ground.",
+    )
+    story = summarize_story([a, b], client=NoFusion(), validator=Validator())
+    lede = story.sentences[0].text
+    assert lede.startswith("Residents of Vennick were evacuated"), [c.text for c in story.sentences]
+    assert "1,200" not in lede and "1,500" not in lede
+    assert any(d.kind == "number" for d in story.disagreements)
+
+
+def test_how_each_side_covers_it_and_which_side_did_not() -> None:
+    post = POST.model_copy(update={"labels": {"leaning": "left"}})
+    sentinel = SENTINEL.model_copy(update={"labels": {"leaning": "right"}})
+    story = summarize_story(
+        [post, sentinel],
+        client=NoFusion(),
+        validator=Validator(),
+        sides={"leaning": ["center", "left", "right"]},
+    )
+    by_side = {p.side: p for p in story.perspectives}
+    assert set(by_side) == {"center", "left", "right"}
+    assert not by_side["center"].covered and not by_side["center"].claims
+    assert by_side["left"].outlets == ["Brennmouth Evening Post"]
+    validator = Validator()
+    for p in story.perspectives:
+        for claim in p.claims:  # attributed to the side's own outlet, supported by it alone
+            assert claim.text.startswith(f"According to {p.outlets[0]}, "), claim.text
+            assert claim.outlets == p.outlets[:1]
+            own = next(a for a in (post, sentinel) if a.outlet == p.outlets[0])
+            assert validator.check(claim.text, [own]).supported
+    stated = [c.text for c in story.sentences]
+    assert not any(c.text in stated for p in story.perspectives for c in p.claims)

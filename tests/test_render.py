@@ -351,7 +351,9 @@ def test_html_json_data_is_escaped_and_complete():
 def test_html_sections_and_markers():
     page = to_html(digest())
     assert page.count('class="cite"') == 1 + 4 + 2  # headline + sentences, both stories
-    assert "Sources disagree" in page and "Removed (unsupported) sentences" in page
+    assert "Sources disagree" in page
+    # removed sentences are folded under a details element, below the story
+    assert '<details class="removed"><summary>Removed sentences (' in page
     assert "no source mentions route cuts" in page
     assert "Skipped inputs" in page and "not a feed &lt;rss&gt; missing" in page
     assert page.index('id="story-1"') < page.index('id="story-2"')
@@ -483,3 +485,46 @@ def test_edge_cases_render_everywhere(tmp_path):
     assert "Unchecked." in md and "[^" not in md
     assert "No stories." in to_html(empty)
     assert "Error: model timed out" in to_html(failed)
+
+
+def test_html_reads_like_news_marks_bar_sides_status_once():
+    from summarize.models import Coverage, Perspective
+
+    story = fare_story()
+    story.sentences[0].outlets = ["Brennmouth Ledger", "The Sentinel"]
+    story.status = "new"
+    story.coverage = Coverage(
+        outlets=["Brennmouth Ledger", "The Sentinel"],
+        labels={"leaning": {"center": 1, "right": 1}},
+    )
+    ledger, _ = articles()
+    story.perspectives = [
+        Perspective(label="leaning", side="left", covered=False),
+        Perspective(
+            label="leaning",
+            side="center",
+            outlets=["Brennmouth Ledger"],
+            claims=[
+                ok(
+                    "According to Brennmouth Ledger, the fare rises from $2.40 to $2.90.",
+                    span_of(ledger, "from $2.40 to $2.90"),
+                )
+            ],
+        ),
+    ]
+    page = to_html(story)
+    # outlets after a sentence: short marks, full names on hover/focus and for screen readers
+    assert "<abbr>BL</abbr><abbr>Sen</abbr>" in page
+    assert 'title="Reported by Brennmouth Ledger, The Sentinel"' in page
+    assert '<span class="full">reported by Brennmouth Ledger, The Sentinel</span>' in page
+    assert 'tabindex="0"' in page
+    assert "(Brennmouth Ledger, The Sentinel)" not in page  # no repeated full names
+    # coverage by side as a bar, with the counts in text beside it
+    assert 'class="seg seg-center"' in page and "leaning: center 1, right 1" in page
+    # the status once: the badge, no "New" line as well
+    assert page.count(">new</span>") == 1 and '<p class="status">' not in page
+    # how the coverage differs, and the side that did not cover it
+    assert "How the coverage differs" in page
+    assert "no outlet of this side covered the story" in page
+    md = to_markdown(story)
+    assert "How the coverage differs" in md and "**leaning: left**" in md

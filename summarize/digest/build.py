@@ -46,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import date as date_type
+from functools import partial
 from pathlib import Path
 
 from summarize.digest.cluster import group_articles, latest, order_articles
@@ -53,8 +54,8 @@ from summarize.digest.coverage import (
     Outlets,
     breadth,
     coverage,
+    labelled,
     load_outlets,
-    named,
     side_spread,
 )
 from summarize.digest.state import story_id_for
@@ -189,9 +190,12 @@ def _progress(enabled: bool):
     )
 
 
-def _summarize_cluster(articles: list[Article], *, settings=None, client=None) -> Story:
-    """One digest story: the articles are one event by the digest's own grouping."""
-    return summarize_story(articles, settings=settings, client=client, check_events=False)
+def _summarize_cluster(articles: list[Article], *, settings=None, client=None, sides=None) -> Story:
+    """One digest story: the articles are one event by the digest's own grouping;
+    `sides`: the values each side label takes over the whole digest."""
+    return summarize_story(
+        articles, settings=settings, client=client, check_events=False, sides=sides
+    )
 
 
 def build_digest(
@@ -265,7 +269,7 @@ def build_digest(
             keep_date=window.keeps,
             progress=hook,
         )
-        articles = [named(a, labels) for a in articles]
+        articles = [labelled(a, labels) for a in articles]
         window = select_window(articles, date, since, now)
         notes = []
         if window.undated:
@@ -283,6 +287,8 @@ def build_digest(
             grouping.stories, lambda g: breadth(coverage(g, labels, spread), sides)
         )
         covered = [coverage(g, labels, spread) for g in clusters]
+        if summarize is _summarize_cluster:  # each story knows which sides it lacks
+            summarize = partial(summarize, sides={k: sorted(v) for k, v in spread.items()})
         bars.update(clustering, completed=len(window.articles))
 
         summarizing = bars.add_task("summarizing stories", total=len(clusters))
@@ -405,7 +411,7 @@ def _summarize_all(
     if not clusters:
         return run
     with contextlib.ExitStack() as stack:
-        if client is None and summarize is _summarize_cluster:
+        if client is None and getattr(summarize, "func", summarize) is _summarize_cluster:
             from summarize.model.client import open_client
 
             try:

@@ -140,14 +140,29 @@ def resolve(article: Article, outlets: Outlets) -> list[str]:
     return [outlets.find(name, article.url) or name for name in _names(article)]
 
 
-def named(article: Article, outlets: Outlets) -> Article:
-    """The article with its outlet's name from the outlets file when it carries none of
-    its own (found by its file id as an alias, or by its URL's domain): a reader sees
-    "Harbour Herald", not a file name."""
-    if article.outlet or not outlets:
+def labelled(article: Article, outlets: Outlets) -> Article:
+    """The article with its outlet's labels from the outlets file, and the outlet's name
+    when it carries none of its own (found by its file id as an alias, or by its URL's
+    domain): a reader sees "Harbour Herald", not a file name."""
+    if not outlets:
         return article
-    name = outlets.find(article.id, article.url)
-    return article.model_copy(update={"outlet": name}) if name else article
+    name = outlets.find(article.outlet or article.id, article.url)
+    if not name:
+        return article
+    update = {"labels": dict(outlets.labels.get(name, {}))}
+    if not article.outlet:
+        update["outlet"] = name
+    return article.model_copy(update=update)
+
+
+def side_labels(outlets: Outlets, sides: list[str]) -> dict[str, list[str]]:
+    """For each side label, every value the outlets file gives it."""
+    out: dict[str, list[str]] = {}
+    for key in sides:
+        values = sorted({labels[key] for labels in outlets.labels.values() if key in labels})
+        if values:
+            out[key] = values
+    return out
 
 
 def coverage(articles: list[Article], outlets: Outlets, spread: dict[str, set[str]]) -> Coverage:

@@ -176,6 +176,16 @@ class DisagreementView:
 
 
 @dataclass
+class PerspectiveView:
+    """One side's coverage: "leaning: left", its outlets, what only it reports."""
+
+    side: str  # "leaning: left"
+    outlets: str
+    sentences: list[SentenceView]
+    covered: bool
+
+
+@dataclass
 class RemovedView:
     text: str
     reason: str
@@ -211,6 +221,14 @@ class StoryView:
     coverage_line: str = ""  # "leaning: center 1, left 1, right 1 · country: Aldwen 2"
     one_sided: str = ""  # "covered by leaning: right only"
     story_id: str | None = None
+    perspectives: list[PerspectiveView] = field(default_factory=list)
+    bar_label: str = ""  # "leaning": the side label the coverage bar shows
+    bar: list[tuple[str, int]] = field(default_factory=list)  # [("left", 1), ("center", 2)]
+
+    @property
+    def status_detail(self) -> str:
+        """The status line without its first word, which the status badge shows."""
+        return " · ".join(self.status_line.split(" · ")[1:])
 
     @property
     def collapsed(self) -> bool:
@@ -264,6 +282,34 @@ def status_line(story: Story) -> str:
     n = len(story.new_sentences)
     fresh = f"{n} new sentence{'s' if n != 1 else ''}, shown first" if n else "new sources"
     return " · ".join(p for p in ("Update", since, fresh) if p)
+
+
+_SIDE_ORDER = {"left": 0, "lean left": 1, "center": 2, "lean right": 3, "right": 4}
+
+
+def coverage_bar(story: Story) -> tuple[str, list[tuple[str, int]]]:
+    """The side label to draw as a bar (the perspectives' label, else "leaning") and its
+    counts per value, left to right; ("", []) when the story has no such counts."""
+    cov = story.coverage
+    labels = cov.labels if cov else {}
+    if not labels and story.perspectives:  # no outlets file in the digest: the articles'
+        labels = {}
+        for a in story.articles:
+            for key, value in a.labels.items():
+                labels.setdefault(key, {})
+                labels[key][value] = labels[key].get(value, 0) + 1
+    key = next((p.label for p in story.perspectives), "leaning")
+    counts = labels.get(key, {})
+    order = sorted(counts, key=lambda v: (_SIDE_ORDER.get(v.lower(), 9), v))
+    return (key, [(v, counts[v]) for v in order]) if counts else ("", [])
+
+
+def initials(name: str) -> str:
+    """A short mark for an outlet: "The Kessary Klaxon" -> "KK", "Reuters" -> "Reu"."""
+    words = [w for w in re.findall(r"[\w’'&]+", name) if w.lower() not in ("the", "of", "and")]
+    if len(words) > 1:
+        return "".join(w[0].upper() for w in words[:3])
+    return (words[0][:3] if words else name[:3]) or "?"
 
 
 def coverage_line(story: Story) -> str:
@@ -330,6 +376,17 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
         coverage_line=coverage_line(story),
         one_sided=one_sided_line(story),
         story_id=story.story_id,
+        bar_label=coverage_bar(story)[0],
+        bar=coverage_bar(story)[1],
+        perspectives=[
+            PerspectiveView(
+                side=f"{p.label}: {p.side}",
+                outlets=", ".join(p.outlets),
+                sentences=[_claim_view(c, by_id, cites) for c in p.claims],
+                covered=p.covered,
+            )
+            for p in story.perspectives
+        ],
     )
     for sentence, i in zip(view.sentences, order, strict=True):
         sentence.new = i in fresh

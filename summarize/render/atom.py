@@ -91,6 +91,19 @@ def _content_html(v: StoryView, links: dict[str, str]) -> str:
             for d in v.disagreements
         )
         parts.append(f"<p>Sources disagree:</p><ul>{items}</ul>")
+    if v.perspectives:
+        items = "".join(
+            f"<li>{escape(p.side)}"
+            + (f" ({escape(p.outlets)})" if p.outlets else "")
+            + (
+                ": no outlet of this side covered the story"
+                if not p.covered
+                else " ".join(f" {_sentence_html(s, links)}" for s in p.sentences)
+            )
+            + "</li>"
+            for p in v.perspectives
+        )
+        parts.append(f"<p>How the coverage differs:</p><ul>{items}</ul>")
     sources = []
     for s in v.sources:
         title = escape(s.title or "(untitled)")

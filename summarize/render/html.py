@@ -17,19 +17,28 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from summarize.models import Digest, Story, ValidationReport
-from summarize.render._view import Citations, digest_summary, report_claims, sources, story_view
+from summarize.render._view import (
+    Citations,
+    digest_summary,
+    initials,
+    report_claims,
+    sources,
+    story_view,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 @cache
 def _env() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
     )
+    env.filters["initials"] = initials
+    return env
 
 
 @cache

@@ -112,6 +112,16 @@ def _story_body(v: StoryView, sub: str) -> list[str]:
                     f"  - {esc(q.outlet)}: {_quoted(q.quote, q.article_id, q.start, q.end)}"
                 )
         lines.append("")
+    if v.perspectives:
+        lines += [f"{sub} How the coverage differs", ""]
+        for p in v.perspectives:
+            lines.append(f"- **{esc(p.side)}**" + (f" ({esc(p.outlets)})" if p.outlets else ""))
+            if not p.covered:
+                lines[-1] += ": no outlet of this side covered the story"
+            elif not p.sentences:
+                lines[-1] += ": nothing that the other sides do not report too"
+            lines += [f"  - {_sentence(s)}" for s in p.sentences]
+        lines.append("")
     if v.removed:
         lines += [f"{sub} Removed (unsupported) sentences", ""]
         for r in v.removed:

@@ -84,6 +84,12 @@ def _story(console: Console, v: StoryView, numbered: bool) -> None:
                     (f" ({q.article_id} {q.start}–{q.end})", "dim"),
                 )
             )
+    for p in v.perspectives:
+        who = f" ({p.outlets})" if p.outlets else ""
+        gap = "" if p.covered else ": no outlet of this side covered the story"
+        console.print(Text.assemble(("coverage ", "cyan"), f"{p.side}{who}{gap}"))
+        for s in p.sentences:
+            _sentence(console, s)
     for r in v.removed:
         console.print(Text.assemble(("removed ", "red"), (r.text, "strike dim"), f" — {r.reason}"))
     for n in v.notes:

@@ -25,6 +25,7 @@ A reader's brief states the main fact first, then the details, then the reaction
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ OVERSHOOT = 15  # a last fact may pass the budget by this many words
 NEW_WORD = 0.3  # weight of a word one article alone uses (corroborated words add 1 per outlet)
 POSITION_DECAY = 0.3  # a fact's weight falls as 1 / (1 + decay * its rank in the article)
 LEDE_POSITIONS = 2  # the lede comes from an article's first two fact sentences
+LEDE_OUTLET = 0.5  # lede: each further outlet reporting it adds half to its corroboration
 LEDE_LENGTH_POWER = 0.5  # lede: corroborated words per (words ** this): short and dense
 SAME_MEANING = 0.75  # MiniLM cosine at which two sentences state the same fact ...
 SAME_WORDS = 0.4  # ... when they also share this share of the shorter one's content words
@@ -94,6 +96,9 @@ class Fact:
     opinion: bool = False
     position: int = 0
     gain: float = 0.0
+    # the lede only: an opening fact more corroborated than it whose every wording states
+    # a value the outlets disagree on; the model may word it without that value
+    rival: FactGroup | None = None
 
 
 def _outside_quotes(text: str) -> str:
@@ -312,8 +317,11 @@ def plan(
     *,
     words: int = WORDS,
     max_facts: int = 8,
+    reported_by: Callable[[str], int] | None = None,
 ) -> list[Fact]:
-    """The brief's facts in reading order (see the module doc)."""
+    """The brief's facts in reading order (see the module doc). `reported_by(text)`:
+    how many outlets report a text (the validator, article by article); without it, how
+    many outlets the fact's group holds."""
     opinions = opinion_articles(corpus)
     members = sorted(
         (s for g in groups for s in g.members), key=lambda s: corpus.sentences.index(s)
@@ -387,8 +395,22 @@ def plan(
         or [f for f in facts if not f.opinion]
         or facts
     )
-    lede = max(openers, key=lambda f: (corroboration(f), f.group.n_outlets))
+
+    def outlets(f: Fact) -> int:
+        return reported_by(f.text) if reported_by else f.group.n_outlets
+
+    def lede_score(f: Fact) -> float:
+        return corroboration(f) * (1 + LEDE_OUTLET * (outlets(f) - 1))
+
+    lede = max(openers, key=lede_score)
     lede.role = "lede"
+    disputed = [
+        Fact(g, g.members[0], g.members[0].text, position=positions.get(g.members[0].id, 0))
+        for g in groups
+        if g.disputed and positions.get(g.members[0].id, LEDE_POSITIONS) < LEDE_POSITIONS
+    ]
+    rivals = [f for f in disputed if lede_score(f) > lede_score(lede)]
+    lede.rival = max(rivals, key=lede_score).group if rivals else None
     chosen = [lede]
     covered = set(content_keys(lede.text))
     count = len(lede.text.split())

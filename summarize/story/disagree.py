@@ -236,12 +236,13 @@ def _every_outlet(d: Disagreement, corpus: Corpus, sentences: list[list[Sentence
                     for i in (0, 1)
                     if mine & keys[i]
                     and not mine & keys[1 - i]
-                    and content_words(sentence.text) & words[i]
+                    and _overlap(content_words(sentence.text), words[i]) >= ALIGN_OVERLAP
                 ),
                 None,
             )
             if side is not None:
-                sides[side].append(article.label)
+                if article.label not in sides[side]:
+                    sides[side].append(article.label)
                 spans.append(article.span(sentence.start, sentence.end))
                 break
     if len(spans) == len(d.spans):

@@ -31,7 +31,14 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from summarize.corpus import Corpus
 from summarize.model.templates import FuseGroup, build_fuse_prompt
 from summarize.models import Claim, RemovedSentence, Sentence, Story, Verdict
-from summarize.story.brief import WORDS, Fact, opinion_articles, plan, writes_opinion
+from summarize.story.brief import (
+    WORDS,
+    Fact,
+    lede_shaped,
+    opinion_articles,
+    plan,
+    writes_opinion,
+)
 from summarize.story.facts import (
     FactGroup,
     carries_value,
@@ -41,7 +48,7 @@ from summarize.story.facts import (
     repeats,
     unattributed_quote,
 )
-from summarize.story.readable import fragment_reason
+from summarize.story.readable import fragment_reason, readable
 from summarize.story.repair import ids_for_spans
 from summarize.support.attribution import attribute
 from summarize.support.neutral import loaded_wording, subjective_words
@@ -203,6 +210,8 @@ def _fused_problem(text: str, verdict: Verdict, group: FactGroup, keys: set[str]
     if subjective_words(text) or loaded_wording(text):
         words = [*subjective_words(text), *(w.written for w in loaded_wording(text))]
         return "not neutral: " + ", ".join(f"'{w}'" for w in words[:3])
+    if not set(ids_for_spans(verdict, {s.id: s for s in group.members})):
+        return "says what other sentences say, not its own fact's"
     extra = uncovered_words(text, verdict)
     if extra:
         return "adds words its cited sentences do not use: " + ", ".join(
@@ -211,7 +220,40 @@ def _fused_problem(text: str, verdict: Verdict, group: FactGroup, keys: set[str]
     return ""
 
 
-def _provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str]:
+_LEAD_WORD = re.compile(r"\b(?:about|around|some|nearly|almost|over|more than|on|by)\s*$", re.I)
+_TIME_OF_DAY = re.compile(r"^\s*(?:morning|afternoon|evening|night)\b")
+
+
+def _without(members: list[Sentence], keys: set[str]) -> list[Sentence]:
+    """The sentences as the model is shown them when each states a disputed value: those
+    values taken out ("About 1,200 people were evacuated" -> "People were evacuated"),
+    datelines dropped, so the model words the fact without them. Ids and offsets stay;
+    only the text shown changes."""
+    return [s.model_copy(update={"text": _strip_values(s, keys)[0]}) for s in members]
+
+
+def _strip_values(sentence: Sentence, keys: set[str]) -> tuple[str, bool]:
+    """The sentence's readable text without its disputed values, and whether every cut
+    was clean: a count that opened the sentence ("About 1,200 people ..."), or a day
+    or date with its preposition ("... on Friday night"). Only a clean cut may stand
+    as a sentence of its own."""
+    shown = readable(sentence)
+    text = shown.text if shown else sentence.text
+    clean = True
+    for value in sorted(extract_values(text), key=lambda v: -v.start):
+        if value.key not in keys:
+            continue
+        before = _LEAD_WORD.sub("", text[: value.start])
+        after = _TIME_OF_DAY.sub("", text[value.start + len(value.value) :])
+        opens = not before.strip()
+        dated = value.kind in ("day", "date") and before != text[: value.start]
+        clean = clean and (opens or dated)
+        text = before + after
+    text = re.sub(r"\s+([,.;:])", r"\1", " ".join(text.split()))
+    return text[:1].upper() + text[1:], clean
+
+
+def provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str]:
     """The claim for `text` with the outlets that support it each on their own (and
     their spans), or (None, why not)."""
     verdict = validator.check(text, corpus)
@@ -231,14 +273,15 @@ def _planned(fact: Fact, corpus: Corpus, validator, by_article) -> Claim | None:
     """The fact in its planned wording; an opinion piece's fact, or a one-outlet fact in
     loaded words, attributed to its outlet."""
     outlet = by_article[fact.member.article_id].label
+    common = lowercase_words(corpus)
     if fact.opinion:
-        texts = [attribute(outlet, fact.text, opinion=True)]
+        texts = [attribute(outlet, fact.text, opinion=True, common=common)]
     elif fact.group.n_outlets == 1 and (subjective_words(fact.text) or loaded_wording(fact.text)):
-        texts = [attribute(outlet, fact.text)]
+        texts = [attribute(outlet, fact.text, common=common)]
     else:
         texts = [fact.text]
     for text in texts:
-        claim, _ = _provenance(text, corpus, validator)
+        claim, _ = provenance(text, corpus, validator)
         if claim is not None:
             return claim
     return None
@@ -261,7 +304,13 @@ def compose(
     fails is replaced by its planned wording, not repaired."""
     if groups is None:
         groups = fact_groups(corpus, story.disagreements)
-    facts = plan(groups, corpus, words=words, max_facts=max_sentences)
+    facts = plan(
+        groups,
+        corpus,
+        words=words,
+        max_facts=max_sentences,
+        reported_by=lambda text: len(validator.support_by_article(text, corpus)),
+    )
     keys = disputed_keys(story.disagreements)
     by_article = {a.id: a for a in corpus.lettered}
     disputed = [g for g in groups if g.disputed]
@@ -270,15 +319,20 @@ def compose(
             f"{len(disputed)} fact(s) left to the disagreements section: the outlets give "
             "different values"
         )
-    to_fuse = [f for f in facts if f.group.n_outlets > 1 and not f.opinion][:MAX_FUSED]
+    to_fuse = [f for f in facts if f.group.n_outlets > 1 and not f.opinion]
+    rival = facts[0].rival if facts else None
+    if rival is not None:  # the main fact, which every outlet words with a disputed value
+        to_fuse.insert(0, Fact(rival, rival.members[0], rival.members[0].text, role="lede"))
+    to_fuse = to_fuse[:MAX_FUSED]
 
     from summarize.model.client import ModelError
 
-    schema = fuse_schema([[s.id for s in f.group.usable] for f in to_fuse])
+    shown = [f.group.usable or _without(f.group.members, keys) for f in to_fuse]
+    schema = fuse_schema([[s.id for s in members] for members in shown])
     prompt = build_fuse_prompt(
         [
-            FuseGroup(f.group.usable, [by_article[s.article_id].label for s in f.group.usable])
-            for f in to_fuse
+            FuseGroup(members, [by_article[s.article_id].label for s in members])
+            for members in shown
         ],
         context=[f.member for f in facts if f.group.n_outlets == 1 and not f.opinion][:3],
         leave_out=sorted({v for d in story.disagreements for v in d.values}),
@@ -308,7 +362,7 @@ def compose(
         problem = _fused_problem(text, verdict, fact.group, keys) if verdict.supported else ""
         claim = None
         if verdict.supported and not problem:
-            claim, problem = _provenance(text, corpus, validator)
+            claim, problem = provenance(text, corpus, validator)
         if claim is None:
             reason = problem or short_reason(verdict, fact.group.usable)
             story.removed.append(RemovedSentence(text=text, reason=reason, verdict=verdict))
@@ -317,6 +371,17 @@ def compose(
 
     earlier: list[str] = []
     verbatim = 0
+    lede = fused.get(id(to_fuse[0])) if rival is not None else None
+    if lede is None and rival is not None:  # no model wording: a clean cut of a member
+        for member in rival.members:
+            text, clean = _strip_values(member, keys)
+            if clean and not carries_value(text, keys) and lede_shaped(text):
+                lede, _ = provenance(text, corpus, validator)
+                if lede is not None:
+                    break
+    if lede is not None:  # worded without the disputed value: it opens the story
+        story.sentences.append(lede)
+        earlier.append(lede.text)
     for fact in facts:
         planned = _planned(fact, corpus, validator, by_article)
         claim = fused.get(id(fact))
@@ -333,6 +398,12 @@ def compose(
         story.notes.append("no fact of the sources could be stated with support")
     story.headline = _headline(answer.title, story, corpus, validator, keys)
     return story
+
+
+def lowercase_words(corpus: Corpus) -> frozenset[str]:
+    """Words the sources write in lower case ("provincial", "evacuated"): common words,
+    not names, when they open a sentence."""
+    return frozenset(w for s in corpus.usable for w in re.findall(r"\b[a-z]+\b", s.text))
 
 
 def sentence_case(text: str, corpus: Corpus) -> str:

@@ -167,12 +167,18 @@ def summarize_story(
     max_sentences: int | None = None,
     design: str = "facts",
     check_events: bool = True,
+    sides: dict[str, list[str]] | None = None,
 ) -> Story:
     """A validated, cited, neutral summary of articles about one event.
 
     When the articles seem to cover several events (`check_events`; the digest, which
     has grouped them, turns it off) the story carries a warning in `Story.warnings`
     and a Python `UserWarning` is issued.
+
+    `sides` ({"leaning": ["center", "left", "right"]}) names the values each side label
+    can take, for `Story.perspectives` (how each side's coverage differs, and which side
+    did not cover the story); by default, the values the articles' own `labels` take
+    for the `digest.sides` labels.
 
     Starts the embedded model when no `client` is given (and none is configured).
     The limits come from `settings.story` (`max_sentences` overrides its own), the
@@ -196,6 +202,7 @@ def summarize_story(
                 max_sentences=max_sentences,
                 design=design,
                 check_events=check_events,
+                sides=sides,
             )
     if settings is None:
         settings = getattr(client, "settings", None)
@@ -223,10 +230,11 @@ def summarize_story(
         from summarize.model.client import time_budget
         from summarize.story.facts import fact_groups
         from summarize.story.fuse import compose
+        from summarize.story.perspectives import perspectives
 
         groups = fact_groups(corpus, story.disagreements)  # before the model's time budget
         with time_budget(limits.time_budget_s, "story"):
-            return compose(
+            compose(
                 story,
                 corpus,
                 client=client,
@@ -235,6 +243,11 @@ def summarize_story(
                 groups=groups,
                 words=limits.words,
             )
+        if not story.error:
+            story.perspectives = perspectives(
+                story, corpus, groups, validator, sides or side_values(articles, settings)
+            )
+        return story
 
     templates = load_templates()
     prompt = build_story_prompt(
@@ -272,6 +285,19 @@ def summarize_story(
             corpus=corpus,
             max_repairs=limits.max_repairs,
         )
+
+
+def side_values(articles: list[Article], settings=None) -> dict[str, list[str]]:
+    """For each side label (`digest.sides`), the values the articles' labels take."""
+    from summarize.settings import DigestSettings
+
+    digest = getattr(settings, "digest", None) or DigestSettings()
+    out = {}
+    for key in digest.sides:
+        values = sorted({a.labels[key] for a in articles if a.labels.get(key)})
+        if values:
+            out[key] = values
+    return out
 
 
 def several_events(articles: list[Article], settings=None) -> str | None:

@@ -25,14 +25,17 @@ from summarize.text.values import names, quote_spans
 # "VELLMOOR, Nov 20 (Meridian Wire) - ", "WASHINGTON (AP) — ", "LONDON, England -- "
 _DATELINE = re.compile(
     r"^\s*[A-Z][A-Z.'-]{2,}(?:[ ][A-Z][A-Z.'-]{1,}){0,3}"  # a place in capitals
-    r"(?:,[ ]?[A-Z][\w.]*\.?(?:[ ]\d{1,2})?(?:,[ ]\d{4})?)?"  # ", Nov 20" / ", England"
+    r"(?:,[ ]?[A-Z][\w.]*\.?(?:[ ][A-Z][\w.]*)?(?:[ ]\d{1,2})?(?:,[ ]\d{4})?){0,2}"  # ", Nov 20"
     r"(?:[ ]?\([^()]{2,40}\))?"  # "(Meridian Wire)"
     r"[ ]?(?:--|[-–—])[ ]+"
 )
 # "ANALYSIS: ", "Fact Check: ", "Why it matters: " (a label of at most four words)
 _HOUSE_LABEL = re.compile(r"^\s*[A-Z][\w'’-]*(?:[ ][\w'’-]+){0,3}:[ ]+(?=[A-Z\"“‘'])")
 _SPEECH_WORDS = r"(?:said|says|told|added|wrote|noted|explained|argued|continued|stated)"
-_BYLINE = re.compile(r"^\s*(?:By|Written by|Reporting by)\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+)")
+_BYLINE = re.compile(
+    r"^\s*\(?(?:By|Written by|Reporting by|Additional reporting by|Editing by)\s+[A-Z][\w.'-]+"
+    r"(?:\s+[A-Z][\w.'-]+)|^\s*\([^()]*\)\s*$"  # or a line wholly in brackets
+)
 _CAPTION = re.compile(
     r"\((?:Photo|Image|Credit|Video|File)[^)]*\)|\b(?:Getty Images|AP Photo|Photo:|Image:|"
     r"Photograph:|Pictured:|File photo)",

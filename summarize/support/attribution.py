@@ -41,11 +41,15 @@ def split_attribution(text: str, articles: Sequence[Article]) -> tuple[list[Arti
     return own, body[0].upper() + body[1:]
 
 
-def attribute(outlet: str, text: str, opinion: bool = False) -> str:
+def attribute(
+    outlet: str, text: str, opinion: bool = False, common: frozenset[str] = frozenset()
+) -> str:
     """ "According to <outlet>, <text>" (an opinion piece: "In an opinion piece, <outlet>
-    argued that <text>"), the first word lowered when it is a common word."""
+    argued that <text>"), the first word lowered when it is a common word: one of a
+    short list, or one of `common` (words the sources write in lower case)."""
     text = text.strip()
-    if _LOWER_FIRST.match(text):
+    first = re.match(r"[A-Z][a-z]+\b", text)
+    if _LOWER_FIRST.match(text) or (first and first.group().lower() in common):
         text = text[0].lower() + text[1:]
     if opinion:
         return f"In an opinion piece, {outlet} argued that {text}"
