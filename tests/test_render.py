@@ -528,3 +528,11 @@ def test_html_reads_like_news_marks_bar_sides_status_once():
     assert "no outlet of this side covered the story" in page
     md = to_markdown(story)
     assert "How the coverage differs" in md and "**leaning: left**" in md
+
+
+def test_a_story_warning_is_shown_above_the_story():
+    story = fare_story()
+    story.warnings = ["these articles seem to be about 2 different events (a | b)"]
+    md, page = to_markdown(story), to_html(story)
+    assert md.index("**Warning:** these articles seem to be about 2") < md.index("voted 9-4")
+    assert page.index("Warning: these articles seem to be about 2") < page.index("voted 9-4")

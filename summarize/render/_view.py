@@ -222,6 +222,7 @@ class StoryView:
     one_sided: str = ""  # "covered by leaning: right only"
     story_id: str | None = None
     perspectives: list[PerspectiveView] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # Story.warnings, shown first
     bar_label: str = ""  # "leaning": the side label the coverage bar shows
     bar: list[tuple[str, int]] = field(default_factory=list)  # [("left", 1), ("center", 2)]
 
@@ -376,6 +377,7 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
         coverage_line=coverage_line(story),
         one_sided=one_sided_line(story),
         story_id=story.story_id,
+        warnings=[one_line(w) for w in story.warnings],
         bar_label=coverage_bar(story)[0],
         bar=coverage_bar(story)[1],
         perspectives=[

@@ -78,6 +78,7 @@ def _story(v: StoryView, level: int) -> list[str]:
     rank = f"{v.rank}. " if level > 1 else ""
     head_marks = _markers(v.headline.cites) if v.headline else ""
     lines = [f"{h} {rank}{esc(v.title)}{head_marks}", "", f"*{esc(v.outlets)}*", ""]
+    lines += [f"**Warning:** {esc(w)}" for w in v.warnings] + ([""] if v.warnings else [])
     if v.status_line:
         lines += [f"**{esc(v.status_line)}**", ""]
     if v.coverage_line:

@@ -59,6 +59,8 @@ def _story(console: Console, v: StoryView, numbered: bool) -> None:
     rank = f"{v.rank}. " if numbered else ""
     console.print(Text(rank + v.title, style="bold"))
     console.print(Text(v.outlets, style="dim"))
+    for w in v.warnings:
+        console.print(Text(f"warning: {w}", style="yellow"))
     for line, style in ((v.status_line, "bold"), (v.coverage_line, "dim"), (v.one_sided, "yellow")):
         if line:
             console.print(Text(line, style=style))
