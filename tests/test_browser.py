@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from summarize.models import Article, Claim, Digest, Story, Verdict
+from summarize.models import Article, Claim, Coverage, Digest, RemovedSentence, Story, Verdict
 from summarize.render import write_output
 
 pytestmark = pytest.mark.slow  # starts a browser
@@ -82,7 +82,14 @@ def small_digest() -> Digest:
             ),
             _claim("No homes were flooded.", _span(dam, f"{IMG} No homes were flooded")),
         ],
+        removed=[RemovedSentence(text="The dam burst.", reason="the sources do not say this")],
+        status="new",
+        coverage=Coverage(
+            outlets=["Kessary Klaxon", "Valley Courier"],
+            labels={"leaning": {"right": 1, "left": 1}},
+        ),
     )
+    dam_story.sentences[1].outlets = ["Kessary Klaxon", "Valley Courier"]
     museum_story = Story(
         articles=[museum],
         sentences=[_claim("The harbour museum has reopened.", _span(museum, "reopened on Monday"))],
@@ -174,5 +181,32 @@ def test_page_on_a_phone(browser, page_file):
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert errors == []
         assert requests == [page_file.as_uri()]
+    finally:
+        page.close()
+
+
+def test_page_reads_like_news(browser, page_file):
+    page, errors, _ = open_page(browser, page_file, 1280, 900)
+    try:
+        sentence = page.locator(".sent", has_text="Water downstream rose by 40 centimetres.")
+        who = sentence.locator(".who")
+        # compact marks; the full names are there for screen readers, shown on focus
+        assert who.locator(".marks").inner_text().replace("\n", "") == "KKVC"
+        full = who.locator(".full")
+        assert full.inner_text() == "reported by Kessary Klaxon, Valley Courier"
+        assert full.bounding_box()["width"] <= 1
+        who.focus()
+        assert full.bounding_box()["width"] > 50
+        # coverage as a bar with its counts in text; the status shown once
+        story = page.locator("#story-1")
+        assert story.locator(".bar .seg").count() == 2
+        assert "leaning: left 1, right 1" in story.locator(".bar-text").inner_text()
+        assert story.locator(".badge.status").count() == 1 and story.locator(".status").count() == 1
+        # the removed sentences are folded below the story, closed
+        removed = story.locator("details.removed")
+        assert removed.count() == 1 and not removed.locator("s").is_visible()
+        removed.locator("summary").click()
+        assert removed.locator("s").is_visible()
+        assert errors == []
     finally:
         page.close()

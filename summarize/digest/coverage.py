@@ -150,7 +150,7 @@ def labelled(article: Article, outlets: Outlets) -> Article:
     if not name:
         return article
     update = {"labels": dict(outlets.labels.get(name, {}))}
-    if not article.outlet:
+    if article.outlet in ("", article.id):  # no name of its own (the file name stands in)
         update["outlet"] = name
     return article.model_copy(update=update)
 

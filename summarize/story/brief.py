@@ -287,6 +287,15 @@ def _shared(a: str, b: str) -> float:
     return len(wa & wb) / min(len(wa), len(wb)) if wa and wb else 0.0
 
 
+def has_verb(text: str) -> bool:
+    """The text says something happened or is so (a verb), rather than naming a topic
+    ("Biden's first 100 days"). True when the parser is unavailable."""
+    from summarize.support.structure import parse
+
+    docs = parse([text])
+    return not docs or any(t.pos_ in ("VERB", "AUX") for t in docs[0])
+
+
 def _values(text: str) -> set[str]:
     """Amounts and numbers of two or more digits (a fact's own values: "$568 billion")."""
     return {v.key for v in extract_values(text) if v.kind == "number" and len(v.key) > 1}

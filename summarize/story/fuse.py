@@ -34,6 +34,7 @@ from summarize.models import Claim, RemovedSentence, Sentence, Story, Verdict
 from summarize.story.brief import (
     WORDS,
     Fact,
+    has_verb,
     lede_shaped,
     opinion_articles,
     plan,
@@ -425,8 +426,10 @@ def sentence_case(text: str, corpus: Corpus) -> str:
 def _headline(
     proposed: str, story: Story, corpus: Corpus, validator, keys: set[str]
 ) -> Claim | None:
-    """The model's headline if short, supported, neutral and a whole statement; else such
-    an article title (never an opinion piece's); else the lede."""
+    """The model's headline if short, supported, neutral, a whole statement and about the
+    lede (a third of its content words in the lede); else such an article title (never
+    an opinion piece's), the one closest to the lede first; else the first such
+    candidate not about the lede; else the lede itself."""
     candidates = []
     proposed = sentence_case(" ".join(proposed.split()).rstrip("."), corpus)
     if proposed:
@@ -438,19 +441,14 @@ def _headline(
         for a in corpus.lettered
         if a.title.strip() and a.id not in opinions
     ]
-    # the title closest to the lede first: the headline names the main fact
     candidates += sorted(titles, key=lambda t: -len(lede & set(content_keys(t))))
-    for i, text in enumerate(candidates):
-        if len(text.split()) > HEADLINE_MAX_WORDS or carries_value(text, keys):
-            continue
-        if fragment_reason(text) or is_bare_quote(text) or writes_opinion(text):
-            continue
-        if (
-            loaded_wording(text)
-            or subjective_words(text)
-            or unattributed_quote(text, corpus.usable)
-        ):
-            continue
+
+    def about_lede(text: str) -> bool:
+        mine = set(content_keys(text))
+        return not lede or len(mine & lede) * 3 >= len(mine)
+
+    valid = [(i, t) for i, t in enumerate(candidates) if _headline_problem(t, corpus, keys) == ""]
+    for i, text in sorted(valid, key=lambda it: not about_lede(it[1])):  # stable: order kept
         verdict = validator.check(text, corpus)
         if verdict.supported:
             if i > 0 and proposed:
@@ -460,6 +458,21 @@ def _headline(
         story.notes.append("no short supported headline; the lede stands in")
         return story.sentences[0].model_copy()
     return None
+
+
+def _headline_problem(text: str, corpus: Corpus, keys: set[str]) -> str:
+    """Why `text` cannot be a headline ("" when it can)."""
+    if len(text.split()) > HEADLINE_MAX_WORDS:
+        return "too long"
+    if carries_value(text, keys):
+        return "states a disputed value"
+    if fragment_reason(text) or is_bare_quote(text) or writes_opinion(text):
+        return "a fragment, a bare quotation or an opinion"
+    if not has_verb(text):  # a topic, not a headline: "Biden's dishonest sales pitch"
+        return "no verb"
+    if loaded_wording(text) or subjective_words(text) or unattributed_quote(text, corpus.usable):
+        return "not neutral"
+    return ""
 
 
 __all__ = ["compose", "fuse_schema", "short_reason", "FuseAnswer"]
