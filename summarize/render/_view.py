@@ -349,6 +349,7 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
             (one_line(a.title) for a in story.articles if a.title.strip()), "Untitled story"
         )
     meta = [f"model {story.model}" if story.model else "", f"prompt {story.prompt_hash[:12]}"]
+    bar_label, bar = coverage_bar(story)
     meta.append(usage_line(story.usage))
     view = StoryView(
         rank=rank,
@@ -378,8 +379,8 @@ def story_view(story: Story, cites: Citations, rank: int = 1) -> StoryView:
         one_sided=one_sided_line(story),
         story_id=story.story_id,
         warnings=[one_line(w) for w in story.warnings],
-        bar_label=coverage_bar(story)[0],
-        bar=coverage_bar(story)[1],
+        bar_label=bar_label,
+        bar=bar,
         perspectives=[
             PerspectiveView(
                 side=f"{p.label}: {p.side}",

@@ -270,11 +270,12 @@ def provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str]
     return Claim(text=text, cited=cited, verdict=verdict, outlets=outlets), ""
 
 
-def _planned(fact: Fact, corpus: Corpus, validator, by_article) -> Claim | None:
+def _planned(
+    fact: Fact, corpus: Corpus, validator, by_article, common: frozenset[str]
+) -> Claim | None:
     """The fact in its planned wording; an opinion piece's fact, or a one-outlet fact in
     loaded words, attributed to its outlet."""
     outlet = by_article[fact.member.article_id].label
-    common = lowercase_words(corpus)
     if fact.opinion:
         texts = [attribute(outlet, fact.text, opinion=True, common=common)]
     elif fact.group.n_outlets == 1 and (subjective_words(fact.text) or loaded_wording(fact.text)):
@@ -372,6 +373,7 @@ def compose(
 
     earlier: list[str] = []
     verbatim = 0
+    common = lowercase_words(corpus)
     lede = fused.get(id(to_fuse[0])) if rival is not None else None
     if lede is None and rival is not None:  # no model wording: a clean cut of a member
         for member in rival.members:
@@ -384,7 +386,7 @@ def compose(
         story.sentences.append(lede)
         earlier.append(lede.text)
     for fact in facts:
-        planned = _planned(fact, corpus, validator, by_article)
+        planned = _planned(fact, corpus, validator, by_article, common)
         claim = fused.get(id(fact))
         if claim is None or (planned is not None and len(planned.outlets) > len(claim.outlets)):
             claim = planned

@@ -35,6 +35,7 @@ def perspectives(
     opinions = opinion_articles(corpus)
     stated = [c.text for c in story.sentences]
     used = {i for c in story.sentences for i in c.cited}  # sentences the story rests on
+    common = lowercase_words(corpus)
     for key, values in sides.items():
         side_of = {a.id: a.labels.get(key) for a in corpus.lettered}
         covered = {v for v in side_of.values() if v}
@@ -48,13 +49,15 @@ def perspectives(
             view.covered = bool(mine)
             if mine and len(covered) > 1:
                 fresh = [g for g in groups if not set(g.ids) & used]
-                view.claims = _only_here(fresh, corpus, validator, side_of, value, stated, opinions)
+                view.claims = _only_here(
+                    fresh, corpus, validator, side_of, value, stated, opinions, common
+                )
                 stated += [c.text for c in view.claims]
             out.append(view)
     return out
 
 
-def _only_here(groups, corpus, validator, side_of, value, stated, opinions):
+def _only_here(groups, corpus, validator, side_of, value, stated, opinions, common):
     """Up to PER_SIDE attributed, validated claims from groups only `value` reports."""
     by_article = {a.id: a for a in corpus.lettered}
     claims = []
@@ -73,7 +76,7 @@ def _only_here(groups, corpus, validator, side_of, value, stated, opinions):
             continue
         outlet = by_article[member.article_id].label
         opinion = member.article_id in opinions
-        attributed = attribute(outlet, text, opinion=opinion, common=lowercase_words(corpus))
+        attributed = attribute(outlet, text, opinion=opinion, common=common)
         claim, _ = provenance(attributed, corpus, validator)
         if claim is not None:
             claims.append(claim)
