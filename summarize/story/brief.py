@@ -206,6 +206,8 @@ def wording(
         if shown is None:
             continue
         text = shown.text
+        if not has_verb(text):  # "Republican Sen. Josh Hawley the only senator to ..."
+            continue
         if pronoun_speaker(text):
             text = resolve_speaker(member, corpus, text)
             if text is None:
