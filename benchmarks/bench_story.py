@@ -54,7 +54,7 @@ from summarize.models import Article, Claim, Story
 from summarize.render import to_markdown
 from summarize.settings import Settings
 from summarize.sources.ingest import article_from_text, load_articles
-from summarize.story.brief import has_verb, opinion_articles
+from summarize.story.brief import has_main_verb, opinion_articles
 from summarize.story.pipeline import summarize_story
 from summarize.story.readable import fragment_reason, opens_on_pronoun, pronoun_speaker, speakers
 from summarize.support.attribution import split_attribution
@@ -147,7 +147,7 @@ def reader_checks(validator: Validator, story: Story) -> dict:
             listed += 1
             own = by_label.get(outlet, [])
             false_outlets += not any(validator.check(claim.text, [a]).supported for a in own)
-        fragments += bool(fragment_reason(claim.text)) or not has_verb(claim.text)
+        fragments += bool(fragment_reason(claim.text)) or not has_main_verb(claim.text)
         # a pronoun is readable only after its person: the previous sentence names a
         # speaker (for "she said"), or some earlier sentence names someone (opening "He")
         before = set(speakers(texts[i - 1])) if i else set()

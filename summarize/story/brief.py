@@ -206,7 +206,7 @@ def wording(
         if shown is None:
             continue
         text = shown.text
-        if not has_verb(text):  # "Republican Sen. Josh Hawley the only senator to ..."
+        if not has_main_verb(text):  # "Republican Sen. Josh Hawley the only senator to ..."
             continue
         if pronoun_speaker(text):
             text = resolve_speaker(member, corpus, text)
@@ -287,6 +287,15 @@ def _shared(a: str, b: str) -> float:
     """Content words two texts share, over the shorter one's."""
     wa, wb = content_words(a), content_words(b)
     return len(wa & wb) / min(len(wa), len(wb)) if wa and wb else 0.0
+
+
+def has_main_verb(text: str) -> bool:
+    """The sentence's head is a verb: it states something ("Republican Sen. Josh Hawley
+    the only senator to vote against it." does not). True when the parser is unavailable."""
+    from summarize.support.structure import parse
+
+    docs = parse([text])
+    return not docs or any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in docs[0])
 
 
 def has_verb(text: str) -> bool:
