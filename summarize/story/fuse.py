@@ -289,6 +289,19 @@ def _planned(
     return None
 
 
+def plan_brief(
+    groups: list[FactGroup], corpus: Corpus, validator, *, words: int, max_facts: int
+) -> list[Fact]:
+    """`brief.plan`, with the outlets that report a text counted by the validator."""
+    return plan(
+        groups,
+        corpus,
+        words=words,
+        max_facts=max_facts,
+        reported_by=lambda text: len(validator.support_by_article(text, corpus)),
+    )
+
+
 def compose(
     story: Story,
     corpus: Corpus,
@@ -299,6 +312,7 @@ def compose(
     max_repairs: int = 0,
     groups: list[FactGroup] | None = None,
     words: int = WORDS,
+    facts: list[Fact] | None = None,
 ) -> Story:
     """Fill `story` (its disagreements already found) with a brief of about `words`
     words from fact groups (`groups`, else found here): see the module doc.
@@ -306,13 +320,8 @@ def compose(
     fails is replaced by its planned wording, not repaired."""
     if groups is None:
         groups = fact_groups(corpus, story.disagreements)
-    facts = plan(
-        groups,
-        corpus,
-        words=words,
-        max_facts=max_sentences,
-        reported_by=lambda text: len(validator.support_by_article(text, corpus)),
-    )
+    if facts is None:
+        facts = plan_brief(groups, corpus, validator, words=words, max_facts=max_sentences)
     keys = disputed_keys(story.disagreements)
     by_article = {a.id: a for a in corpus.lettered}
     disputed = [g for g in groups if g.disputed]
@@ -477,4 +486,4 @@ def _headline_problem(text: str, corpus: Corpus, keys: set[str]) -> str:
     return ""
 
 
-__all__ = ["compose", "fuse_schema", "short_reason", "FuseAnswer"]
+__all__ = ["compose", "plan_brief", "fuse_schema", "short_reason", "FuseAnswer"]

@@ -229,10 +229,12 @@ def summarize_story(
     if design == "facts":
         from summarize.model.client import time_budget
         from summarize.story.facts import fact_groups
-        from summarize.story.fuse import compose
+        from summarize.story.fuse import compose, plan_brief
         from summarize.story.perspectives import perspectives
 
-        groups = fact_groups(corpus, story.disagreements)  # before the model's time budget
+        # the plan is local work: done before the model's time budget starts
+        groups = fact_groups(corpus, story.disagreements)
+        facts = plan_brief(groups, corpus, validator, words=limits.words, max_facts=max_sentences)
         with time_budget(limits.time_budget_s, "story"):
             compose(
                 story,
@@ -242,6 +244,7 @@ def summarize_story(
                 max_sentences=max_sentences,
                 groups=groups,
                 words=limits.words,
+                facts=facts,
             )
         if not story.error:
             story.perspectives = perspectives(
