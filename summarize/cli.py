@@ -525,7 +525,13 @@ def story(
         result = summarize_story(sources, settings=settings, client=client, sides=sides)
     for warning in result.warnings:
         _say("warning:", warning)
-    _emit(result, fmt, out)
+    if result.error and out is not None and out.exists():
+        # a failed story never replaces a good file: what was done goes beside it
+        partial = out.with_name(f"{out.stem}.partial{out.suffix}")
+        _emit(result, fmt, partial)
+        _say("warning:", f"{out} kept as it was; the failed story's partial result: {partial}")
+    else:
+        _emit(result, fmt, out)
     if result.error:
         raise _fail(result.error, 1)
 

@@ -248,3 +248,23 @@ def test_build_digest_prints_nothing_unless_asked(tmp_path, capfd):
 
     build_digest([str(FLOOD)], summarize=_fake_story, cache_dir=tmp_path, progress=True)
     assert "1 articles read" in capfd.readouterr().err
+
+
+def test_a_failed_story_never_replaces_a_good_out_file(no_model, monkeypatch, tmp_path):
+    import summarize.story.pipeline as pipeline
+
+    good = tmp_path / "keep.json"
+    result = _run("story", *FARES, "--format", "json", "--out", good)
+    assert result.exit_code == 0 and good.exists()
+    before = good.read_bytes()
+
+    def failing(articles, **_):
+        return Story(articles=list(articles), error="the model failed: connection refused")
+
+    monkeypatch.setattr(pipeline, "summarize_story", failing)
+    result = _run("story", *FARES, "--format", "json", "--out", good)
+    assert result.exit_code == 1
+    assert good.read_bytes() == before  # the good file is kept
+    partial = tmp_path / "keep.partial.json"
+    assert "connection refused" in partial.read_text()
+    assert f"{good} kept as it was" in result.stderr
