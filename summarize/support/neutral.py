@@ -19,6 +19,7 @@ takes a side in news copy whatever the story. Mild, common headline words ("hike
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -150,13 +151,21 @@ SUBJECTIVITY = 0.9
 POLARITY = 0.5
 
 
+_LEXICON_LOCK = threading.Lock()  # stories run in threads: one loads, the others wait
+
+
 @lru_cache(maxsize=1)
 def _lexicon() -> dict[str, tuple[float, float]]:
+    with _LEXICON_LOCK:
+        return _load_lexicon()
+
+
+def _load_lexicon() -> dict[str, tuple[float, float]]:
     try:
         from textblob.en import sentiment
     except ImportError:  # a trimmed install: no lexicon, nothing is flagged
         return {}
-    sentiment.load()
+    sentiment.load()  # fills a shared dict lazily: never read it half-filled
     out = {}
     for word, senses in sentiment.items():
         polarity, subjectivity, _ = senses.get(None, next(iter(senses.values())))
