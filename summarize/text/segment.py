@@ -9,6 +9,7 @@ segmenter's own offsets, so `text[start:end]` is always the sentence.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import pysbd
@@ -19,6 +20,11 @@ from summarize.models import Range
 @lru_cache(maxsize=1)
 def _segmenter() -> pysbd.Segmenter:
     return pysbd.Segmenter(language="en", clean=False)
+
+
+# pysbd's Segmenter keeps the text it is working on in an attribute: two stories segmented
+# at once in threads (the digest's --jobs) must not share it mid-call.
+_SEGMENTING = threading.Lock()
 
 
 _LINE = re.compile(r"[^\n]+")
@@ -70,7 +76,9 @@ def _pieces(text: str, start: int, stop: int) -> list[Range]:
     """pysbd's sentences of `text[start:stop]`, located in `text` by forward search."""
     ranges: list[Range] = []
     cursor = start
-    for piece in _segmenter().segment(text[start:stop]):
+    with _SEGMENTING:
+        pieces = _segmenter().segment(text[start:stop])
+    for piece in pieces:
         piece = piece.strip()
         if not piece:
             continue
