@@ -23,8 +23,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found: 'sudo apt-get install chromium' to run the browser test"; fi; }
 
+# The demo keeps its continuity state beside its output (digest/.state), never in the
+# user's data folder: a demo must not change what the next real digest calls new.
 demo: $(STAMP)
-	$(BIN)/summarize digest examples/articles --out digest --outlets examples/outlets.toml --format md,json,html,atom
+	$(BIN)/summarize digest examples/articles --out digest --state digest/.state --outlets examples/outlets.toml --format md,json,html,atom
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

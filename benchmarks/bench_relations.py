@@ -138,9 +138,9 @@ def summarise(results: list[dict]) -> dict:
     }
 
 
-def run_scorer(name: str, cases: list[dict], sets: ArticleSets) -> dict:
+def run_scorer(name: str, cases: list[dict], sets: ArticleSets, **options) -> dict:
     t0 = time.perf_counter()
-    validator = Validator(scorer=name)
+    validator = Validator(scorer=name, **options)
     load_s = time.perf_counter() - t0
     results = []
     t0 = time.perf_counter()
@@ -193,7 +193,9 @@ def print_report(run: dict, show_errors: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scorer", action="append", help="scorer name (repeatable); default rules")
+    ap.add_argument(
+        "--scorer", action="append", help="scorer name (repeatable); default calibrated"
+    )
     ap.add_argument("--cases", type=Path, default=CASES)
     ap.add_argument("--articles", type=Path, default=ARTICLES)
     ap.add_argument("--smoke", action="store_true", help="10 cases spread over the kinds")
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = cases[: args.limit]
     sets = ArticleSets(args.articles)
     runs, failed = [], {}
-    for name in args.scorer or ["rules"]:
+    for name in args.scorer or ["calibrated"]:
         try:
             run = run_scorer(name, cases, sets)
         except Exception as exc:  # a scorer that needs a model it lacks: report, go on

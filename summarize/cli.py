@@ -72,6 +72,9 @@ app = _App(
     context_settings={"help_option_names": ["-h", "--help"]},  # -h on every command
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: paragraphs re-wrapped to the terminal, types as TEXT/PATH/INTEGER,
+    # flags with no type (rich mode kept the docstrings' line breaks and showed "<bool>")
+    rich_markup_mode=None,
 )
 out_console = Console()
 err_console = Console(stderr=True)
@@ -320,7 +323,7 @@ NoCacheOpt = Annotated[
 ScorerOpt = Annotated[
     str | None,
     typer.Option(
-        help="Support scorer: rules, learned, nli or llm-judge (default: support.scorer, rules).",
+        help="Support scorer: calibrated (default), rules, learned, nli or llm-judge.",
         show_default=False,
     ),
 ]
@@ -384,7 +387,9 @@ def _model_client(ctx: typer.Context, scorer: str, settings) -> dict:
 @app.command()
 def validate(
     ctx: typer.Context,
-    sources: Annotated[list[Path], typer.Argument(help="Article files or folders.")],
+    sources: Annotated[
+        list[Path], typer.Argument(help="Article files or folders.", metavar="PATH")
+    ],
     summary: Annotated[str, typer.Option("--summary", "-s", help="Summary file, or - for stdin.")],
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, markdown, json or html.")
@@ -430,7 +435,9 @@ def validate(
 
 @app.command("eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="JSONL rows with sources and summary.")],
+    file: Annotated[
+        Path, typer.Argument(help="JSONL rows with sources and summary.", metavar="FILE")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Predictions JSONL.")],
     scorer: ScorerOpt = None,
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
@@ -452,7 +459,9 @@ def evaluate(
 
 @app.command()
 def calibrate(
-    file: Annotated[Path, typer.Argument(help="JSONL rows with sources, summary and label.")],
+    file: Annotated[
+        Path, typer.Argument(help="JSONL rows with sources, summary and label.", metavar="FILE")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Calibration file to write.")],
     limit: Annotated[int | None, typer.Option(help="Only the first N rows.")] = None,
 ) -> None:
@@ -475,7 +484,9 @@ def calibrate(
 
 @app.command()
 def story(
-    articles: Annotated[list[Path], typer.Argument(help="Article files about one event.")],
+    articles: Annotated[
+        list[Path], typer.Argument(help="Article files about one event.", metavar="PATH")
+    ],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the story here.")] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="text, markdown, json or html.")
@@ -512,7 +523,7 @@ def story(
         use_cache=False if no_cache else None,
         digest={"outlets_file": outlets},
     )
-    known = load_outlets(settings.digest.outlets_file)  # ConfigError: one line, exit 2
+    known = load_outlets(settings.digest.outlets_file, settings.digest.sides)  # ConfigError
     sources = [labelled(a, known) for a in sources]
     sides = side_labels(known, list(settings.digest.sides)) or None
     waiting = f"summarizing {len(sources)} article{'s' if len(sources) != 1 else ''}"
@@ -538,7 +549,10 @@ def story(
 
 @app.command()
 def digest(
-    inputs: Annotated[list[str], typer.Argument(help="Folders, files, feeds (file or URL), URLs.")],
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Folders, files, feeds (file or URL), URLs.", metavar="INPUT"),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("digest"),
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="Comma list of md,json,html,txt,atom.")

@@ -115,6 +115,16 @@ class Sentence(BaseModel):
     debris: bool = False
 
 
+class Dispute(BaseModel):
+    """Another outlet states a different value for what a supported claim says: the
+    claim stands on its own span, and the reader sees the other version."""
+
+    stated: str  # the claim's value, as its own source writes it
+    value: str  # the other outlet's value
+    outlet: str  # the other outlet, as readers know it
+    span: Span  # where the other outlet states it
+
+
 class Verdict(BaseModel):
     """Whether the sources support a claim, how sure, where, and why (or why not)."""
 
@@ -123,6 +133,16 @@ class Verdict(BaseModel):
     spans: list[Span] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
     scorer: str = ""
+    # loaded wording used in the claim's own voice ("not neutral: 'cash grab' is The
+    # Vennick Post's wording"): a neutrality finding, not a support one
+    loaded: str = ""
+    # other outlets' different values for what it states (a supported claim only)
+    disputed: list[Dispute] = Field(default_factory=list)
+
+    @property
+    def publishable(self) -> bool:
+        """Supported and neutral: what a summary may say in its own voice."""
+        return self.supported and not self.loaded
 
 
 class Claim(BaseModel):

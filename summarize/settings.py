@@ -167,11 +167,17 @@ class StorySettings(_Group):
 class SupportSettings(_Group):
     """`[support]`: how a sentence's support is decided (the `Validator`'s options)."""
 
-    scorer: str = Field("rules", min_length=1, description="rules, learned, nli or llm-judge")
+    scorer: str = Field(
+        "calibrated", min_length=1, description="calibrated, rules, learned, nli or llm-judge"
+    )
     threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="decision point; None: the scorer's calibrated one"
     )
     k: int = Field(8, ge=1, description="candidate passages retrieved per sentence")
+    cascade: bool = Field(
+        False,
+        description="send uncertain sentences to the configured model's judge (calibrated scorer)",
+    )
 
 
 class DigestSettings(_Group):

@@ -25,11 +25,16 @@ def _keys(*names: str):
 
 
 def _validator(doc: dict) -> None:
-    _keys("scorer", "files", "mean_validator_balanced_accuracy", "sentences_per_second")(doc)
-    assert len(doc["files"]) == 3
-    _keys("file", "rows", "validator_balanced_accuracy", "baseline_balanced_accuracy")(
-        doc["files"][0]
-    )
+    _keys("files", "mean", "veto_precision", "calibration", "relation_cases", "speed")(doc)
+    assert len(doc["files"]) == 8
+    _keys("file", "rows", "baseline", "today", "new", "brier")(doc["files"][0])
+    assert {"development", "blind"} == set(doc["relation_cases"])
+    assert doc["speed"]["sentences_per_second"] > 0
+
+
+def _fit_decision(doc: dict) -> None:
+    _keys("veto_precision", "hard_vetoes", "models_compared_lodo", "calibration_lodo")(doc)
+    assert "instruction_error" in doc["hard_vetoes"]
 
 
 def _scorers(doc: dict) -> None:
@@ -119,6 +124,7 @@ CASES = {
     "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
     "bench_relations.py": (BENCH / "results" / "relations.json", _relations),
     "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
+    "fit_decision.py": (REPO / "summarize" / "data" / "decision.json", _fit_decision),
 }
 
 

@@ -178,7 +178,7 @@ def test_the_library_warns_when_the_articles_cover_several_events() -> None:
 
 
 def test_disagreements_compare_like_with_like_and_list_every_outlet() -> None:
-    from summarize.story.disagree import find_disagreements
+    from summarize.support.disagree import find_disagreements
 
     a = art(
         "Aldwen Courier",

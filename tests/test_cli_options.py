@@ -75,6 +75,12 @@ def test_h_is_help_on_every_command(command):
     short, long = _run(*command, "-h"), _run(*command, "--help")
     assert short.exit_code == 0, short.output
     assert short.stdout == long.stdout and "Usage:" in short.stdout
+    # flags show no type, and a help paragraph is one wrapped paragraph, not the
+    # docstring's own line breaks
+    assert "<bool>" not in short.stdout
+    for paragraph in short.stdout.split("\n\n")[1:2]:
+        lines = [x for x in paragraph.splitlines() if x.strip()]
+        assert all(len(x) <= 80 for x in lines), lines
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,8 @@ def test_json_outlets_file(tmp_path: Path) -> None:
         ('["X"]\nleaning = ["a", "b"]\n', "outlet 'X', label 'leaning'"),
         ('X = "left"\n', "expected a table"),
         ('["X"]\naliases = 3\n', "aliases must be a list"),
+        ('["X"]\nleaning = 3\n', "outlet 'X': leaning must be a word such as \"left\""),
+        ('["X"]\nleaning = "  "\n', "leaning must be a word"),
     ],
 )
 def test_bad_outlets_files_name_the_problem(tmp_path: Path, text, message) -> None:
@@ -139,3 +141,19 @@ def test_example_outlets_file_labels_every_example_outlet(tmp_path: Path) -> Non
     assert "**One-sided:** covered by leaning: center only" in md  # the battery story
     html = render(digest, "html")
     assert '<span class="badge warn">one-sided</span>' in html
+
+
+def test_a_numeric_side_label_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from summarize.cli import app
+
+    (tmp_path / "outlets.toml").write_text('["Harbour Herald"]\nleaning = 3\n', "utf-8")
+    (tmp_path / "a.txt").write_text("Title\n\nThe museum reopened on Saturday.", "utf-8")
+    result = CliRunner().invoke(
+        app, ["digest", str(tmp_path / "a.txt"), "--outlets", str(tmp_path / "outlets.toml")]
+    )
+    assert result.exit_code == 2
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "leaning must be a word" in lines[0]

@@ -8,7 +8,7 @@ import pytest
 
 from summarize.models import Article
 from summarize.sources.ingest import article_from_text, load_articles
-from summarize.story.disagree import MAX_REPORTED, find_disagreements
+from summarize.support.disagree import MAX_REPORTED, find_disagreements
 from summarize.text.values import extract_values
 
 

@@ -123,11 +123,13 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path):
     env = _clean_env(home)
 
     built = _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", src],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", tmp_path / "dist", src],
         env=env,
     )
     _skip_if_offline("building the wheel", built)
     (wheel,) = (tmp_path / "dist").glob("summarize-*.whl")
+    # every shipped folder is a declared package: setuptools has nothing to warn about
+    assert "BuildBackendWarning" not in built.stdout + built.stderr
 
     venv = tmp_path / "venv"
     made = _run([sys.executable, "-m", "venv", venv], env=env)
@@ -185,3 +187,14 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path):
     kept = story["sentences"]  # the model's sentence, or the facts the outlets share
     assert kept and all(c["verdict"]["supported"] and c["verdict"]["spans"] for c in kept)
     assert {"digest.md", "digest.html"} <= {p.name for p in out.iterdir()}
+
+
+def test_the_demo_keeps_its_state_beside_its_output():
+    """`make demo` must not write into the user's continuity state (their next real digest
+    would call the demo's stories unchanged)."""
+    demo = next(
+        line
+        for line in (REPO / "Makefile").read_text(encoding="utf-8").splitlines()
+        if "summarize digest examples/articles" in line
+    )
+    assert "--out digest " in demo and "--state digest/.state" in demo

@@ -247,6 +247,9 @@ def test_unreachable_base_url_fails_fast_with_the_url(tmp_path: Path) -> None:
     assert time.monotonic() - started < 3
     assert f"cannot reach the model server at {url}" in str(info.value)
     assert info.value.call.attempts == 1  # a refused connection is not retried
+    assert "after 1 attempt (nothing listens there: a refused connection is not retried)" in str(
+        info.value
+    )
 
 
 def test_timeouts_are_retried_then_reported(tmp_path: Path) -> None:

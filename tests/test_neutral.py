@@ -89,18 +89,19 @@ class _AlwaysSupports:
         return Verdict(supported=True, score=0.99, spans=spans, reasons=[], scorer=self.name)
 
 
-def test_policy_makes_loaded_sentence_unsupported_after_any_scorer(fares) -> None:
+def test_policy_marks_a_loaded_sentence_unpublishable_after_any_scorer(fares) -> None:
     sentinel = fares[1]
     validator = Validator(scorer=_AlwaysSupports())
     verdict = validator.check(LOADED_SENTINEL, [sentinel, *fares])
-    assert not verdict.supported
-    assert "not neutral: 'spendthrift' is The Brennmouth Sentinel's wording" in verdict.reasons[0]
-    assert "'cash grab' is The Brennmouth Sentinel's wording, not attributed" in verdict.reasons[0]
+    # loaded wording is a neutrality finding: supported or not, not in the summary's voice
+    assert not verdict.publishable
+    assert "not neutral: 'spendthrift' is The Brennmouth Sentinel's wording" in verdict.loaded
+    assert "'cash grab' is The Brennmouth Sentinel's wording, not attributed" in verdict.loaded
     fine = (
         "Councillors voted 9-4 on Friday night to push the standard single fare "
         "from $2.40 to $2.90 from January 4, 2027."
     )
-    assert validator.check(fine, [sentinel]).supported
+    assert validator.check(fine, [sentinel]).publishable
 
 
 class _NoModel:

@@ -30,10 +30,18 @@ FARES = [
         "Mayor Halina Brask",
         "Councillor Dara Quill led the opposition to the increase.",
     ),
-    (
+    pytest.param(
         "The proposal was approved by the council last week.",
         "'last week' on 'added'",
         "The proposal was approved by the council on Friday.",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason=(
+                "a time, place or partner moved to another act passes the calibrated decision: "
+                "the attachment check was right 1 time in 7 on CLIFF and 0 in 3 on FRANK, so it "
+                "is one weak input, not a veto (benchmarks/results/decision.json)"
+            ),
+        ),
     ),
 ]
 
@@ -75,11 +83,6 @@ def test_an_instruction_in_an_article_is_no_evidence(validator) -> None:
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds not available")
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss: the claim's speaker part is not in the hedged sentence, so the "
-    "speculation check does not see 'who will pay ... still being worked out' as its source",
-)
 def test_speculation_stated_as_fact_on_the_seeds(validator) -> None:
     seeds, _ = load_articles([SEEDS])
     claim = "NATO spokesperson Oana Lungescu confirmed that Japan would pay for the office."

@@ -273,8 +273,8 @@ def test_fact_groups_align_the_same_fact_across_outlets() -> None:
 def test_a_disagreed_value_never_appears_as_settled() -> None:
     from summarize.corpus import Corpus
     from summarize.story.brief import plan
-    from summarize.story.disagree import find_disagreements
     from summarize.story.facts import fact_groups
+    from summarize.support.disagree import find_disagreements
 
     corpus = Corpus([FLOOD_A, FLOOD_B])
     disagreements = find_disagreements(corpus)

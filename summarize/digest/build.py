@@ -247,7 +247,11 @@ def build_digest(
     jobs, threshold = options.jobs, options.threshold
     if outlets is None:
         outlets = settings.digest.outlets_file
-    labels = outlets if isinstance(outlets, Outlets) else load_outlets(outlets)  # ConfigError
+    labels = (
+        outlets
+        if isinstance(outlets, Outlets)
+        else load_outlets(outlets, settings.digest.sides)  # ConfigError
+    )
     sides = list(settings.digest.sides)
     generated = as_utc(now or datetime.now(UTC)).replace(microsecond=0)
 

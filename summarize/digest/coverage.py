@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,9 +89,11 @@ def _text(value, where: str) -> str:
     raise ConfigError(f"{where}: a label must be a string or a number (got {type(value).__name__})")
 
 
-def load_outlets(path: str | Path | None) -> Outlets:
+def load_outlets(path: str | Path | None, sides: Sequence[str] = ("leaning",)) -> Outlets:
     """The outlets file (TOML, or JSON by its `.json` suffix); ConfigError naming the file
-    and the entry when it cannot be used. None: no labels."""
+    and the entry when it cannot be used. None: no labels. A side label (`sides`, the
+    ones the coverage bar and "how the coverage differs" compare) must be a word:
+    `leaning = 3` is a mistake, not a side."""
     if path is None:
         return Outlets()
     path = Path(path).expanduser()
@@ -125,6 +128,13 @@ def load_outlets(path: str | Path | None) -> Outlets:
             for k, v in table.items()
             if k not in _SPECIAL_KEYS
         }
+        for side in sides:
+            value = table.get(side)
+            if value is not None and not (isinstance(value, str) and any(map(str.isalpha, value))):
+                raise ConfigError(
+                    f'{where}: {side} must be a word such as "left", "center" or "right" '
+                    f"(got {value!r})"
+                )
         outlets.add(str(outlet), labels, **extra)
     return outlets
 

@@ -33,7 +33,7 @@ def row_articles(row: dict) -> list[Article]:
 
 def evaluate_rows(
     rows: Iterable[dict],
-    scorer: str = "rules",
+    scorer: str = "calibrated",
     progress: bool = True,
     validator: Validator | None = None,
     problems: list[str] | None = None,
@@ -158,7 +158,7 @@ def read_rows(path: str | Path) -> list[dict]:
 def evaluate_file(
     path: str | Path,
     out_path: str | Path | None = None,
-    scorer: str = "rules",
+    scorer: str = "calibrated",
     progress: bool = True,
     limit: int | None = None,
     validator: Validator | None = None,

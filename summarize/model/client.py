@@ -444,6 +444,8 @@ class ModelClient:
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__
             why = f" ({self._redact(str(cause))})" if cause and str(cause) else ""
+            if not _retryable(exc):
+                tries += " (nothing listens there: a refused connection is not retried)"
             return f"cannot reach the model server at {self.base_url}{why} {tries}"
         return f"request to {self.host} failed: {self._redact(str(exc))}"
 

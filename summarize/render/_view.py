@@ -154,6 +154,8 @@ class SentenceView:
     cited_ids: list[str]
     new: bool = False  # an update's sentence not shown in an earlier digest
     outlets: list[str] = field(default_factory=list)  # the outlets that report it (Claim.outlets)
+    # other outlets' versions of its value: "The Haverleigh Evening Post says 45"
+    disputed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -248,6 +250,7 @@ def _claim_view(claim: Claim, articles: dict[str, Article], cites: Citations) ->
         reasons=list(verdict.reasons) if verdict else [],
         cited_ids=list(claim.cited),
         outlets=list(claim.outlets),
+        disputed=[f"{d.outlet} says {d.value}" for d in (verdict.disputed if verdict else [])],
     )
 
 

@@ -59,7 +59,8 @@ def _sentence_html(s: SentenceView, links: dict[str, str]) -> str:
             marks.append(f'<span title="{title}">{label}</span>')
     new = "<strong>New:</strong> " if s.new else ""
     flag = " <em>(unsupported)</em>" if s.supported is False else ""
-    return f"{new}{escape(s.text)}{''.join(marks)}{flag}"
+    disputed = f" <em>(disputed: {escape('; '.join(s.disputed))})</em>" if s.disputed else ""
+    return f"{new}{escape(s.text)}{''.join(marks)}{disputed}{flag}"
 
 
 def _summary_html(v: StoryView, links: dict[str, str]) -> str:

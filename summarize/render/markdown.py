@@ -57,7 +57,8 @@ def _sentence(s: SentenceView) -> str:
     flag = "" if s.supported in (True, None) else " *(unsupported)*"
     new = "**New:** " if s.new else ""
     who = f" *({esc(', '.join(s.outlets))})*" if s.outlets else ""
-    return f"{new}{esc(s.text)}{_markers(s.cites)}{who}{flag}"
+    disputed = f" *(disputed: {esc('; '.join(s.disputed))})*" if s.disputed else ""
+    return f"{new}{esc(s.text)}{_markers(s.cites)}{who}{disputed}{flag}"
 
 
 def _sources(items: list[SourceView], level: str) -> list[str]:

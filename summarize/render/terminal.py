@@ -48,7 +48,10 @@ def _short(text: str, limit: int = 220) -> str:
 
 def _sentence(console: Console, s: SentenceView) -> None:
     who = (f" ({', '.join(s.outlets)})", "dim") if s.outlets else ""
-    console.print(Text.assemble(_verdict(s), ("new: " if s.new else "", "bold green"), s.text, who))
+    disputed = (f" (disputed: {'; '.join(s.disputed)})", "yellow") if s.disputed else ""
+    console.print(
+        Text.assemble(_verdict(s), ("new: " if s.new else "", "bold green"), s.text, who, disputed)
+    )
     for c in s.cites:
         console.print(_cite_line(c))
     for r in s.reasons if s.supported is False else []:

@@ -33,14 +33,9 @@ import numpy as np
 from summarize.corpus import Corpus
 from summarize.models import Article, Sentence
 from summarize.story.facts import FactGroup, is_bare_quote, is_first_person, repeats
-from summarize.story.readable import (
-    opens_on_pronoun,
-    pronoun_speaker,
-    readable,
-    resolve_speaker,
-    speakers,
-)
+from summarize.story.readable import opens_on_pronoun, readable, resolve_speaker
 from summarize.support.neutral import loaded_wording, subjective_words
+from summarize.text.speakers import pronoun_speaker, speakers
 from summarize.text.values import extract_values, quote_spans, quoted
 from summarize.text.words import content_keys, content_words
 

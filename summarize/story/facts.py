@@ -2,7 +2,7 @@
 
 A combined summary is worth most where it says what the sources corroborate. So the
 story is built from *fact groups*: sentences of different articles that state the
-same fact (MiniLM cosine and word overlap, the alignment `story/disagree.py` uses),
+same fact (MiniLM cosine and word overlap, the alignment `support/disagree.py` uses),
 at most one sentence per article in a group. Groups are ranked by how many outlets
 report them, then by salience (how early the sentences come in their articles and
 how central they are to the whole story).
@@ -26,7 +26,7 @@ import numpy as np
 
 from summarize.corpus import Corpus
 from summarize.models import Article, Disagreement, Sentence
-from summarize.story.disagree import ALIGN_COSINE, ALIGN_OVERLAP, MIN_COSINE
+from summarize.support.disagree import ALIGN_COSINE, ALIGN_OVERLAP, MIN_COSINE
 from summarize.text.values import extract_values, quoted
 from summarize.text.words import content_words, token_spans
 
@@ -133,7 +133,7 @@ def _overlap(a: set[str], b: set[str]) -> float:
 
 
 def _aligned(cosine: float | None, overlap: float) -> bool:
-    """The rule of story/disagree.py: close in meaning, or sharing words and not far apart."""
+    """The rule of support/disagree.py: close in meaning, or sharing words and not far apart."""
     if cosine is None:
         return overlap >= ALIGN_OVERLAP
     return cosine >= ALIGN_COSINE or (overlap >= ALIGN_OVERLAP and cosine >= MIN_COSINE)

@@ -165,6 +165,8 @@ def full_stop(text: str) -> str:
 
 def short_reason(verdict: Verdict | None, sources: list[Sentence] | None = None) -> str:
     """One short plain reason for a removal ("the sources give 9-4, not 4-9")."""
+    if verdict and verdict.supported and verdict.loaded:
+        return verdict.loaded
     reasons = [
         r
         for r in (verdict.reasons if verdict else [])
@@ -258,7 +260,7 @@ def provenance(text: str, corpus: Corpus, validator) -> tuple[Claim | None, str]
     """The claim for `text` with the outlets that support it each on their own (and
     their spans), or (None, why not)."""
     verdict = validator.check(text, corpus)
-    if not verdict.supported:
+    if not verdict.publishable:
         return None, short_reason(verdict)
     own = validator.support_by_article(text, corpus)
     if not own:
@@ -370,9 +372,9 @@ def compose(
             continue
         cited = [c for c in (raw.cites if raw else []) if c in fact.group.ids]
         verdict = validator.check(text, corpus, [corpus.by_id[c] for c in cited])
-        problem = _fused_problem(text, verdict, fact.group, keys) if verdict.supported else ""
+        problem = _fused_problem(text, verdict, fact.group, keys) if verdict.publishable else ""
         claim = None
-        if verdict.supported and not problem:
+        if verdict.publishable and not problem:
             claim, problem = provenance(text, corpus, validator)
         if claim is None:
             reason = problem or short_reason(verdict, fact.group.usable)
@@ -461,7 +463,7 @@ def _headline(
     valid = [(i, t) for i, t in enumerate(candidates) if _headline_problem(t, corpus, keys) == ""]
     for i, text in sorted(valid, key=lambda it: not about_lede(it[1])):  # stable: order kept
         verdict = validator.check(text, corpus)
-        if verdict.supported:
+        if verdict.publishable:
             if i > 0 and proposed:
                 story.notes.append(f"headline “{shorten(proposed)}” not used; used “{text}”")
             return Claim(text=text, cited=ids_for_spans(verdict, corpus.by_id), verdict=verdict)

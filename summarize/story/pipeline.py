@@ -25,8 +25,7 @@ from summarize.model.templates import (
 )
 from summarize.models import Article, Claim, RemovedSentence, Sentence, Story, Verdict
 from summarize.settings import StorySettings
-from summarize.story.disagree import find_disagreements
-from summarize.story.repair import Pending, ids_for_spans, repair_round
+from summarize.story.repair import Pending, ids_for_spans, removal_reason, repair_round
 from summarize.support.validator import Validator
 from summarize.text.segment import split_sentences
 from summarize.text.values import value_keys
@@ -225,7 +224,7 @@ def summarize_story(
         return story
     if len(numbered) == 1:
         story.notes.append("single source: nothing to compare it against")
-    story.disagreements = find_disagreements(corpus) if len(numbered) > 1 else []
+    story.disagreements = validator.disagreements(corpus) if len(numbered) > 1 else []
     if design == "facts":
         from summarize.model.client import time_budget
         from summarize.story.facts import fact_groups
@@ -358,7 +357,7 @@ def finalize(
             continue
         seen.append(text)
         verdict = validator.check(text, corpus, [shown[i] for i in cites])
-        if verdict.supported:
+        if verdict.publishable:
             results.append(
                 Claim(
                     text=text,
@@ -378,8 +377,8 @@ def finalize(
             pending[:max_repairs], client=client, validator=validator, articles=corpus, shown=shown
         )
         for item in pending[max_repairs:]:
-            reasons = "; ".join(item.verdict.reasons) or "the sources do not support it"
-            why = f"unsupported ({reasons}); not repaired: repair limit of {max_repairs} reached"
+            why = f"unsupported ({removal_reason(item.verdict)}); "
+            why += f"not repaired: repair limit of {max_repairs} reached"
             repaired.append([RemovedSentence(text=item.text, reason=why, verdict=item.verdict)])
         for call in calls:
             story.record(call)
@@ -448,7 +447,7 @@ def choose_headline(
             candidates.append(a.title)
     for i, text in enumerate(candidates):
         verdict = validator.check(text, corpus)
-        if verdict.supported:
+        if verdict.publishable:
             if i > 0 and proposed.strip():
                 story.notes.append(f"headline “{shorten(proposed)}” unsupported; used “{text}”")
             return Claim(text=text, cited=ids_for_spans(verdict, shown), verdict=verdict)

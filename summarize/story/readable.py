@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from summarize.corpus import Corpus
 from summarize.models import Sentence
-from summarize.text.values import names, quote_spans
+from summarize.text.speakers import with_speaker
 
 # "VELLMOOR, Nov 20 (Meridian Wire) - ", "WASHINGTON (AP) — ", "LONDON, England -- "
 _DATELINE = re.compile(
@@ -31,7 +31,6 @@ _DATELINE = re.compile(
 )
 # "ANALYSIS: ", "Fact Check: ", "Why it matters: " (a label of at most four words)
 _HOUSE_LABEL = re.compile(r"^\s*[A-Z][\w'’-]*(?:[ ][\w'’-]+){0,3}:[ ]+(?=[A-Z\"“‘'])")
-_SPEECH_WORDS = r"(?:said|says|told|added|wrote|noted|explained|argued|continued|stated)"
 _BYLINE = re.compile(
     r"^\s*\(?(?:By|Written by|Reporting by|Additional reporting by|Editing by)\s+[A-Z][\w.'-]+"
     r"(?:\s+[A-Z][\w.'-]+)|^\s*\([^()]*\)\s*$"  # or a line wholly in brackets
@@ -44,17 +43,8 @@ _CAPTION = re.compile(
 _ELLIPSIS = re.compile(r"\.\.\.|…")
 _BRACKETED = re.compile(r"\[[^\]]{1,60}\]")
 
-# "..., she said." / "She said ..." / "he added" (the speaker is only a pronoun)
-_PRONOUN_SPEAKER = re.compile(
-    rf"(?P<lead>^|[,.!?\"”’]\s*)(?P<pron>[Hh]e|[Ss]he|[Tt]hey)(?:\s+(?:also|later|then))?"
-    rf"\s+{_SPEECH_WORDS}\b"
-)
 _OPENING_PRONOUN = re.compile(
     r"^[\"“'‘]?(?:this|that|these|those|it|its|he|she|they|his|her|their|him|them)\b", re.I
-)
-_TITLES = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Prof|President|Mayor|Minister|Secretary|Senator|"
-    r"Representative|Governor|Chief|Judge|Justice|Officer|spokes(?:wo)?(?:man|person))\.?\s+$"
 )
 
 
@@ -111,60 +101,13 @@ def opens_on_pronoun(text: str) -> bool:
     return bool(_OPENING_PRONOUN.match(text.strip()))
 
 
-def pronoun_speaker(text: str) -> re.Match | None:
-    """The "she said" of a sentence whose speaker is only a pronoun."""
-    return _PRONOUN_SPEAKER.search(text)
-
-
-def speakers(text: str) -> list[str]:
-    """Named people quoted or named as speaking in `text`: "X said", "said X", "X told"."""
-    found: list[str] = []
-    quotes = quote_spans(text)
-    for name in names(text):
-        if any(a <= name.start < b for a, b in quotes):
-            continue  # a name inside a quotation
-        before, after = text[: name.lead], text[name.end :]
-        if " " not in name.text and not re.match(rf"\s*{_SPEECH_WORDS}\b", after):
-            continue  # one word (a place, an acronym) unless it directly speaks: "Mao said"
-        speaking = re.match(rf"\s*(?:,[^,]{{0,60}},\s*)?{_SPEECH_WORDS}\b", after) or re.search(
-            rf"\b{_SPEECH_WORDS}\s*$", before
-        )
-        titled = _TITLES.search(before)
-        if (speaking or titled) and name.text not in found:
-            found.append(name.text)
-    return found
-
-
 def resolve_speaker(sentence: Sentence, corpus: Corpus, text: str | None = None) -> str | None:
     """`text` (default: the sentence) with its pronoun speaker replaced by the one person
     the article named as speaking in the two sentences before; None when that is not
     unambiguous (no pronoun speaker, nobody, or more than one person)."""
     text = sentence.text if text is None else text
-    m = pronoun_speaker(text)
-    if m is None:
-        return None
     article = [s for s in corpus.usable if s.article_id == sentence.article_id]
     index = next((i for i, s in enumerate(article) if s.id == sentence.id), None)
     if index is None:
         return None
-    people: list[str] = []
-    for earlier in reversed(article[max(0, index - 2) : index]):
-        people = speakers(earlier.text)
-        if people:
-            break
-    if not people and index:  # nobody spoke just before: the one person named there
-        before = article[index - 1].text
-        quotes = quote_spans(before)
-        people = list(
-            dict.fromkeys(
-                n.text
-                for n in names(before)
-                if " " in n.text and not any(a <= n.start < b for a, b in quotes)
-            )
-        )
-    own = speakers(text)
-    if len(people) != 1 or (own and own != people):
-        return None
-    start = m.start("pron")
-    out = text[:start] + people[0] + text[m.end("pron") :]
-    return out[0].upper() + out[1:] if start == 0 else out
+    return with_speaker(text, [s.text for s in article[max(0, index - 2) : index]])

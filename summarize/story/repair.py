@@ -69,7 +69,9 @@ def ids_for_spans(verdict: Verdict, shown: dict[str, Sentence]) -> list[str]:
     return _overlapping(verdict, shown)
 
 
-def _reason(verdict: Verdict) -> str:
+def removal_reason(verdict: Verdict) -> str:
+    if verdict.supported and verdict.loaded:
+        return verdict.loaded
     return "; ".join(verdict.reasons) or "the sources do not support it"
 
 
@@ -94,12 +96,12 @@ def repair_round(
     calls: list[ModelCall] = []
     failures: list[str] = []
     for item in items:
-        why = f"unsupported ({_reason(item.verdict)})"
+        why = f"unsupported ({removal_reason(item.verdict)})"
         ids = [i for i in item.cites if i in shown]
         ids += [i for i in _overlapping(item.verdict, shown) if i not in ids]
-        messages = build_repair_prompt(
-            item.text, item.verdict.reasons, [shown[i] for i in ids[:MAX_SOURCES]]
-        )
+        v = item.verdict
+        problems = [v.loaded] if v.supported and v.loaded else v.reasons
+        messages = build_repair_prompt(item.text, problems, [shown[i] for i in ids[:MAX_SOURCES]])
         try:
             answer, call = client.structured(
                 messages, RepairAnswer, purpose="repair", max_tokens=REPAIR_MAX_TOKENS
@@ -121,7 +123,7 @@ def repair_round(
         for a, b in split_sentences(fixed):  # one claim per sentence, as in the draft
             piece = fixed[a:b]
             verdict = validator.check(piece, articles, [shown[i] for i in cites])
-            if verdict.supported:
+            if verdict.publishable:
                 cited = ids_for_spans(verdict, shown) or cites
                 outcomes.append(Claim(text=piece, cited=cited, verdict=verdict))
             else:
@@ -129,7 +131,8 @@ def repair_round(
         if failed:  # one entry per original sentence, however many pieces its repair had
             piece, verdict = failed[0]
             more = f" (and {len(failed) - 1} more unsupported piece(s))" if len(failed) > 1 else ""
-            reason = f"{why}; its repair “{piece}” was still unsupported ({_reason(verdict)}){more}"
+            still = removal_reason(verdict)
+            reason = f"{why}; its repair “{piece}” was still unsupported ({still}){more}"
             outcomes.append(RemovedSentence(text=item.text, reason=reason, verdict=verdict))
         results.append(outcomes)
     return results, calls, failures

@@ -27,6 +27,7 @@ from summarize.text.values import (
     negations,
     quantities,
     quoted,
+    rejoin_thousands,
     same_value,
     tallies,
 )
@@ -64,6 +65,9 @@ class Evidence:
         self.keys = set(content_keys(self.text)) | {stem(t) for t in tokens(self.text)}
         self.prefixes = prefixes(self.keys)
         found = quantities(self.text)
+        rejoined = rejoin_thousands(self.text)
+        if rejoined != self.text:  # "235, 000" is also read as 235,000
+            found += quantities(rejoined)
         self.values = [q.value for q in found]
         self.amounts = [
             q.value for q in found if q.kind == "money" or _currency_after(self.text, q)

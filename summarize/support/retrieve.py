@@ -22,6 +22,7 @@ from summarize.support.checks import Evidence
 from summarize.text.words import content_keys, key_found, prefixes
 
 W_BM25, W_COVER, W_COS = 0.3, 0.35, 0.35
+MAX_COMPLETING = 2  # units added for claim words the best candidates miss
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Retrieval:
     candidates: list[Candidate]
     articles: Sequence[Article]
     sources: Evidence
+    # the usable source sentences in article order (premises take a passage's neighbours)
+    sentences: Sequence[Sentence] = ()
 
 
 class Retriever:
@@ -124,6 +127,7 @@ class Retriever:
         else:
             final = lexical
         short.sort(key=lambda j: (not is_pref[j], -final[j]))
+        chosen = short[:k] + self._completing(key_set, short[:k], lexical)
         return [
             Candidate(
                 sentences=[self.sentences[i] for i in self.units[j]],
@@ -133,8 +137,27 @@ class Retriever:
                 cosine=float(cos[j]),
                 keys=self._unit_keys[j],
             )
-            for j in short[:k]
+            for j in chosen
         ]
+
+    def _completing(self, keys: set[str], chosen: list[int], score: np.ndarray) -> list[int]:
+        """Units that hold a claim word the chosen ones miss but a source has ("Tokyo" in
+        a sentence that ranks lower than three about "its first office in Asia"): the
+        best-scored unit for each such word, at most `MAX_COMPLETING`. Without them a
+        claim that fuses two passages could only be judged on one."""
+
+        def has(j: int, key: str) -> bool:
+            return key_found(key, self._unit_keys[j], self._unit_prefixes[j])
+
+        missing = {x for x in keys if not any(has(j, x) for j in chosen)}
+        extra: list[int] = []
+        for key in sorted(missing):
+            if len(extra) >= MAX_COMPLETING or any(has(j, key) for j in extra):
+                continue
+            holders = [j for j in range(len(self.units)) if j not in chosen and has(j, key)]
+            if holders:
+                extra.append(max(holders, key=lambda j: score[j]))
+        return extra
 
 
 def _adjacent(a: str, b: str) -> bool:

@@ -17,14 +17,24 @@ from collections.abc import Sequence
 
 from summarize.corpus import Corpus
 from summarize.errors import InputError
-from summarize.models import Article, Claim, Sentence, ValidationReport, Verdict
+from summarize.models import (
+    Article,
+    Claim,
+    Disagreement,
+    Dispute,
+    Sentence,
+    ValidationReport,
+    Verdict,
+)
 from summarize.support.attribution import split_attribution
 from summarize.support.checks import Evidence, sources_evidence
+from summarize.support.disagree import find_disagreements
 from summarize.support.policy import decide, no_candidates, nothing_to_check
 from summarize.support.retrieve import Candidate, Retrieval, Retriever
 from summarize.support.scorers import Scorer, get_scorer
 from summarize.support.scorers.base import SummaryScorer, cover_keys
 from summarize.text.segment import split_sentences
+from summarize.text.values import value_keys
 
 
 def _key(articles: Sequence[Article]) -> str:
@@ -44,7 +54,7 @@ class Validator:
 
     def __init__(
         self,
-        scorer: str | Scorer = "rules",
+        scorer: str | Scorer = "calibrated",
         threshold: float | None = None,
         k: int = 8,
         cache_size: int = 64,
@@ -56,6 +66,7 @@ class Validator:
         self.k = k
         self._cache: OrderedDict[str, tuple[Retriever, Evidence]] = OrderedDict()
         self._cache_size = cache_size
+        self._disagreements: OrderedDict[str, list[Disagreement]] = OrderedDict()
 
     @classmethod
     def from_settings(cls, settings=None, client=None) -> Validator:
@@ -66,6 +77,10 @@ class Validator:
 
         support = getattr(settings, "support", None) or SupportSettings()
         options = {"client": client} if client is not None and needs_model(support.scorer) else {}
+        if support.cascade and support.scorer == "calibrated":
+            from summarize.support.scorers.judge import JudgeScorer
+
+            options["judge"] = JudgeScorer(client=client, settings=settings)
         return cls(support.scorer, threshold=support.threshold, k=support.k, **options)
 
     def index(self, sources: Corpus | Sequence[Article]) -> tuple[Retriever, Evidence]:
@@ -84,13 +99,40 @@ class Validator:
                 self._cache.popitem(last=False)
         return self._cache[key]
 
+    def disagreements(self, sources: Corpus | Sequence[Article]) -> list[Disagreement]:
+        """The values the articles disagree on (`support/disagree.py`), computed once per
+        article set."""
+        articles = sources.articles if isinstance(sources, Corpus) else list(sources)
+        if len(articles) < 2:
+            return []
+        key = _key(articles)
+        if key not in self._disagreements:
+            self._disagreements[key] = find_disagreements(Corpus.of(sources))
+            while len(self._disagreements) > self._cache_size:
+                self._disagreements.popitem(last=False)
+        return self._disagreements[key]
+
     def check(
         self,
         text: str,
         sources: Corpus | Sequence[Article],
         cited: list[Sentence] | None = None,
     ) -> Verdict:
-        """Verdict for one claim: the cited sentences are tried first, then all sources."""
+        """Verdict for one claim: the cited sentences are tried first, then all sources.
+        A supported claim whose value another outlet states otherwise is marked
+        `disputed`, with that outlet's value and span."""
+        verdict = self._check(text, sources, cited)
+        if not verdict.supported:
+            return verdict
+        disputed = disputes(text, verdict, self.disagreements(sources), self.index(sources)[0])
+        return verdict.model_copy(update={"disputed": disputed}) if disputed else verdict
+
+    def _check(
+        self,
+        text: str,
+        sources: Corpus | Sequence[Article],
+        cited: list[Sentence] | None = None,
+    ) -> Verdict:
         if not text.strip():
             raise InputError("cannot validate an empty sentence")
         if not cover_keys(text):
@@ -107,7 +149,9 @@ class Validator:
         def judged(candidates: list[Candidate]) -> Verdict:
             if not candidates:
                 return no_candidates(self.scorer.name)
-            proposal = self.scorer.score(text, Retrieval(candidates, articles, evidence))
+            proposal = self.scorer.score(
+                text, Retrieval(candidates, articles, evidence, retriever.sentences)
+            )
             return decide(text, proposal, articles, evidence)
 
         if not cited:
@@ -182,7 +226,12 @@ class Validator:
         todo = [i for i, v in enumerate(verdicts) if v is None]
         if todo:
             found = [
-                Retrieval(retriever.candidates(sentences[i], k=self.k), articles, evidence)
+                Retrieval(
+                    retriever.candidates(sentences[i], k=self.k),
+                    articles,
+                    evidence,
+                    retriever.sentences,
+                )
                 for i in todo
             ]
             judged = scorer.score_summary([sentences[i] for i in todo], found)
@@ -191,11 +240,53 @@ class Validator:
         return [v for v in verdicts if v is not None]
 
 
+def disputes(
+    text: str, verdict: Verdict, disagreements: Sequence[Disagreement], retriever: Retriever
+) -> list[Dispute]:
+    """The other outlets' values for what `text` states on its own spans: a disagreement
+    one of whose passages the verdict rests on, and whose value there the claim states."""
+    labels = {a.id: a.label for a in retriever.articles}
+    texts = {a.id: a.text for a in retriever.articles}
+    out: list[Dispute] = []
+    for d in disagreements:
+        sides = [(d.spans[0], 0), (d.spans[1], 1)]
+        # any further passage states one of the two values
+        sides += [(s, 0 if d.values[0].lower() in s.quote.lower() else 1) for s in d.spans[2:]]
+        for own, k in sides:
+            rests = any(
+                s.article_id == own.article_id and s.start < own.end and own.start < s.end
+                for s in verdict.spans
+            )
+            if not rests or not _states(text, d.values[k]):
+                continue
+            for other, j in sides:
+                if j != k and other.article_id != own.article_id and other.article_id in texts:
+                    out.append(
+                        Dispute(
+                            stated=d.values[k],
+                            value=d.values[j],
+                            outlet=labels[other.article_id],
+                            span=other,
+                        )
+                    )
+            break
+    unique = {(x.outlet, x.value): x for x in out}
+    return list(unique.values())
+
+
+def _states(text: str, value: str) -> bool:
+    """The claim states `value` ("60", "Thursday", "Mallow Lane")."""
+    keys = value_keys(value)
+    if keys and keys & value_keys(text):
+        return True
+    return value.lower() in text.lower()
+
+
 _default: dict[str, Validator] = {}
 
 
 def validate(
-    articles: Sequence[Article], summary: str | list[str], scorer: str = "rules"
+    articles: Sequence[Article], summary: str | list[str], scorer: str = "calibrated"
 ) -> ValidationReport:
     """Convenience: validate with a process-wide Validator for `scorer`."""
     if scorer not in _default:

@@ -75,6 +75,18 @@ class Quantity:
     end: int = 0
 
 
+# "235, 000" and "102. 5 kg": a separator followed by a space, as tokenized corpora write it
+_SPLIT_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}), (\d{3})(?![\d,])")
+_SPLIT_DECIMAL = re.compile(r"(?<![\d.,])(\d{1,3})\. (\d{1,2})(?![\d.,])")
+
+
+def rejoin_thousands(text: str) -> str:
+    """`text` with "235, 000" written "235,000" and "102. 5" written "102.5" (a reading of
+    the text, for sources only: "Of the 12, 300 were..." reads both ways, so a claim is
+    never held to one)."""
+    return _SPLIT_DECIMAL.sub(r"\1.\2", _SPLIT_THOUSANDS.sub(r"\1,\2", text))
+
+
 def quantities(text: str) -> list[Quantity]:
     """Numbers, percentages, money amounts and years, normalised to a value.
 
@@ -247,7 +259,9 @@ def entities(text: str) -> list[str]:
 # ---------------------------------------------------------------- quotes
 
 _QUOTE = re.compile(
-    r"“([^”]{2,}?)”|\"([^\"]{2,}?)\"|``(.{2,}?)''|‘([^’]{2,}?)’(?!\w)|(?<!\w)'([^']{2,}?)'(?!\w)"
+    r"“([^”]{2,}?)”|\"([^\"]{2,}?)\"|``(.{2,}?)''|‘([^’]{2,}?)’(?!\w)"
+    # a single quote opens a quotation, not a split contraction ("we 're", "golfer 's")
+    r"|(?<!\w)'(?!(?:re|s|ll|ve|d|m|t)\b)([^']{2,}?)'(?!\w)"
 )
 
 

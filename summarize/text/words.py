@@ -43,9 +43,14 @@ def token_spans(text: str) -> Iterator[re.Match]:
     return _TOKEN.finditer(text)
 
 
+# a contraction split off by a tokenizer ("we 're", "did n't"), as in pre-tokenized corpora
+_SPLIT_CONTRACTION = re.compile(r"(?<=\w)\s+(?=['’](?:re|s|ll|ve|d|m)\b|n['’]t\b)", re.I)
+
+
 def token_string(text: str) -> str:
-    """ " w1 w2 ... ": the tokens joined by single spaces, for phrase containment tests."""
-    return " " + " ".join(tokens(text)) + " "
+    """ " w1 w2 ... ": the tokens joined by single spaces, for phrase containment tests
+    ("we 're" and "we're" give the same string)."""
+    return " " + " ".join(tokens(_SPLIT_CONTRACTION.sub("", text))) + " "
 
 
 def word_set(text: str) -> set[str]:

@@ -142,7 +142,7 @@ def scorer_factory(name: str) -> Callable[..., Scorer]:
     raise ValueError(message)
 
 
-def get_scorer(name: str = "rules", **options) -> Scorer:
+def get_scorer(name: str = "calibrated", **options) -> Scorer:
     """A scorer by name, built with `options`; unknown names raise ValueError listing the
     available ones."""
     return scorer_factory(name)(**options)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
@@ -78,6 +79,60 @@ def premise_chunks(
     return [sorted(c, key=lambda s: (s.article_id, s.start)) for c in chunks]
 
 
+WINDOW_SENTENCES = 3  # a premise as the article has it: the passage and its neighbours
+WINDOW_WORDS = 80  # ... while it fits MAX_TOKENS with the claim
+
+
+def premise_windows(
+    candidates: Sequence[Candidate],
+    sentences: Sequence[Sentence] = (),
+    max_windows: int = MAX_CHUNKS,
+) -> list[list[Sentence]]:
+    """Premises as they occur: each of the best candidates with its neighbours in its
+    article (2-3 consecutive sentences, the one before first, where they fit
+    `WINDOW_WORDS`), best first, at most `max_windows`; then, when the best candidates
+    come from two articles, their passages together (a claim that fuses two outlets).
+    `sentences` are the usable source sentences in article order (the retriever's);
+    without them a window is the candidate itself."""
+    at = {(s.article_id, s.start): i for i, s in enumerate(sentences)}
+
+    def size(window: Sequence[Sentence]) -> int:
+        return sum(len(s.text.split()) for s in window)
+
+    windows: list[list[Sentence]] = []
+    seen: set[tuple] = set()
+    for cand in candidates:
+        idx = [at.get((s.article_id, s.start)) for s in cand.sentences]
+        window = list(cand.sentences)
+        if idx and None not in idx:
+            lo, hi = min(idx), max(idx)
+            for step in (-1, +1, -1, +1):
+                if hi - lo + 1 >= WINDOW_SENTENCES:
+                    break
+                j = lo - 1 if step < 0 else hi + 1
+                if not 0 <= j < len(sentences):
+                    continue
+                if sentences[j].article_id != cand.article_id:
+                    continue
+                grown = sentences[min(lo, j) : max(hi, j) + 1]
+                if size(grown) <= WINDOW_WORDS:
+                    lo, hi = min(lo, j), max(hi, j)
+            window = list(sentences[lo : hi + 1])
+        key = tuple((s.article_id, s.start) for s in window)
+        if key not in seen:
+            seen.add(key)
+            windows.append(window)
+        if len(windows) >= max_windows:
+            break
+    first: dict[str, Candidate] = {}
+    for cand in candidates:
+        first.setdefault(cand.article_id, cand)
+    if len(first) >= 2:
+        a, b = list(first.values())[:2]
+        windows.append([*a.sentences, *b.sentences])
+    return windows
+
+
 def chunk_text(chunk: Sequence[Sentence]) -> str:
     return " ".join(s.text.strip() for s in chunk)
 
@@ -101,7 +156,27 @@ def premise_text(candidates: Sequence[Candidate]) -> str:
 
 
 def model_dir() -> Path:
-    return Path(str(resources.files("summarize") / "data" / "learned"))
+    """The shipped cross-encoder; `SUMMARIZE_LEARNED_DIR` points at another one (a
+    candidate being benchmarked against it)."""
+    other = os.environ.get("SUMMARIZE_LEARNED_DIR")
+    return Path(other) if other else Path(str(resources.files("summarize") / "data" / "learned"))
+
+
+@lru_cache(maxsize=1)
+def premise_style() -> str:
+    """How the model was trained to read its premise (its train.json): "windows" (a
+    passage with its neighbours, as the article has it) or "chunks" (the first model:
+    candidates packed to a word budget)."""
+    info = model_dir() / "train.json"
+    style = json.loads(info.read_text()).get("premise") if info.is_file() else None
+    return style or "chunks"
+
+
+def premises(candidates: Sequence[Candidate], sentences: Sequence[Sentence] = ()) -> list:
+    """The premises the model reads for a claim, in the form it was trained on."""
+    if premise_style() == "windows":
+        return premise_windows(candidates, sentences)
+    return premise_chunks(candidates)
 
 
 @lru_cache(maxsize=1)
@@ -190,11 +265,16 @@ RULE_FEATURES = [
 ]
 
 
-def features(claim: str, candidates: Sequence[Candidate], sources: Evidence):
+def features(
+    claim: str,
+    candidates: Sequence[Candidate],
+    sources: Evidence,
+    sentences: Sequence[Sentence] = (),
+):
     """(feature dict, chunks, chunk logits, rule findings, rule support) for a claim."""
     from summarize.support.scorers.rules import FEATURES
 
-    chunks = premise_chunks(candidates)
+    chunks = premises(candidates, sentences)
     logits = cross_logits(claim, [chunk_text(c) for c in chunks])
     x, support, findings = featurize(claim, candidates, sources)
     f = dict(zip(FEATURES, (float(v) for v in x), strict=True))
@@ -246,7 +326,7 @@ class LearnedScorer:
 
     def score(self, claim: str, found: Retrieval) -> Verdict:
         candidates, articles, sources = found.candidates, found.articles, found.sources
-        f, chunks, logits, findings, _ = features(claim, candidates, sources)
+        f, chunks, logits, findings, _ = features(claim, candidates, sources, found.sentences)
         p = self.probability(f)
         support = chunk_support(claim, candidates, chunks[int(np.argmax(logits))] if chunks else [])
         spans = support_spans(support, articles)
@@ -255,7 +335,6 @@ class LearnedScorer:
         ids = ", ".join(s.id for s in support)
         if supported:
             reasons = [f"supported by {ids} (score {p:.2f})"]
-            reasons += [f"but {x.message}" for x in findings]
         else:
             reasons = errors or [f"the closest passage ({ids}) does not entail it (score {p:.2f})"]
         return Verdict(supported=supported, score=p, spans=spans, reasons=reasons, scorer=self.name)
@@ -263,6 +342,7 @@ class LearnedScorer:
 
 __all__ = [
     "LearnedScorer",
+    "premise_windows",
     "chunk_support",
     "cross_logits",
     "features",

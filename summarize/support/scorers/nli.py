@@ -311,7 +311,6 @@ class NLIScorer:
         ids = ", ".join(s.id for s in support)
         if supported:
             reasons = [f"supported by {ids} (score {p:.2f})"]
-            reasons += [f"but {x.message}" for x in findings]
         else:
             reasons = [x.message for x in errors]
             reasons.append(

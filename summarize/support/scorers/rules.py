@@ -198,7 +198,6 @@ class RulesScorer:
         supported = p >= self.threshold
         if supported:
             reasons = [f"supported by {', '.join(s.id for s in support)} (score {p:.2f})"]
-            reasons += [f"but {f.message}" for f in findings]
         else:
             reasons = [f.message for f in findings if f.severity == "error"]
             cov = x[FEATURES.index("cov_support")]
