@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,6 +54,61 @@ EXIT_CODES: tuple[tuple[type[SummarizeError], int], ...] = (
     (SummarizeError, 2),
 )
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM (systemd stop, docker stop, timeout)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be: one shutdown path for both signals."""
+
+
+class _Shutdown:
+    """SIGINT and SIGTERM take one path. The first signal raises KeyboardInterrupt
+    (`Terminated` for SIGTERM) in the main thread: no new model call starts, what is
+    finished is written, marked incomplete. While the finished work is being written
+    (`finishing()`), a first signal is only recorded, so the write completes. A second
+    signal exits at once: every file is replaced atomically, so none is lost."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.deferring = False
+
+    def exit_code(self) -> int:
+        term = bool(self.received) and self.received[0] == signal.SIGTERM
+        return EXIT_TERMINATED if term else EXIT_INTERRUPTED
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.received:
+            os._exit(EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED)
+        self.received.append(signum)
+        if not self.deferring:
+            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self.received.clear()
+        old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in old:
+            signal.signal(s, self.handle)
+        try:
+            yield
+        finally:
+            for s, handler in old.items():
+                signal.signal(s, handler)
+
+    @contextlib.contextmanager
+    def finishing(self) -> Iterator[None]:
+        """Write what is finished even if a (first) signal arrives meanwhile."""
+        self.deferring = True
+        try:
+            yield
+        finally:
+            self.deferring = False
+
+
+_shutdown = _Shutdown()
 
 
 def exit_code(exc: SummarizeError) -> int:
@@ -215,12 +273,18 @@ def _handled(command: Callable) -> Callable:
 
             warnings.showwarning = show_config_warnings
             try:
-                return command(*args, **kwargs)
+                with _shutdown.installed():
+                    result = command(*args, **kwargs)
+                    if _shutdown.received:  # a signal while finished work was written
+                        raise KeyboardInterrupt
+                    return result
             except SummarizeError as exc:
                 raise _fail(str(exc), exit_code(exc)) from exc
-            except KeyboardInterrupt:
-                err_console.print("interrupted", highlight=False)
-                raise typer.Exit(EXIT_INTERRUPTED) from None
+            except KeyboardInterrupt as exc:
+                code = EXIT_TERMINATED if isinstance(exc, Terminated) else _shutdown.exit_code()
+                what = " (SIGTERM)" if code == EXIT_TERMINATED else ""
+                err_console.print(f"interrupted{what}", highlight=False)
+                raise typer.Exit(code) from None
 
     return run
 
@@ -651,13 +715,14 @@ def digest(
             progress=not _quiet(),
             state_dir=state_dir,
         )
-    except DigestInterrupted as stop:  # first Ctrl-C: keep what is finished, then exit 130
+    except DigestInterrupted as stop:  # first signal: keep what is finished, then exit 130/143
         _report_problems(stop.digest.problems)
         if stop.digest.stories:
-            _write_digest(stop.digest, out, formats)
+            with _shutdown.finishing():
+                where = _write_digest(stop.digest, out, formats, partial=True)
             err_console.print(
-                f"interrupted: {len(stop.digest.stories)} finished stories written "
-                "(marked incomplete); run again to finish from the cache",
+                f"interrupted: {len(stop.digest.stories)} finished stories written to "
+                f"{where} (marked incomplete); run again to finish from the cache",
                 highlight=False,
             )
         raise
@@ -668,7 +733,8 @@ def digest(
             f"{why or 'no readable article in the inputs'}: nothing written, the files in "
             f"{out} are kept (--allow-empty writes an empty digest)"
         )
-    _write_digest(result, out, formats)
+    with _shutdown.finishing():
+        _write_digest(result, out, formats)
     failed = [s for s in result.stories if s.error]
     if failed and len(failed) == len(result.stories):
         first = (failed[0].error or "").splitlines()[0]
@@ -676,12 +742,35 @@ def digest(
     raise typer.Exit(0)
 
 
-def _write_digest(result, out: Path, formats: list[str]) -> None:
+def _write_digest(result, out: Path, formats: list[str], partial: bool = False) -> str:
     """digest.md / .json / .html / .txt / .atom in `out`, each replaced atomically (never
-    half-written)."""
+    half-written). A `partial` (interrupted) digest never replaces a complete one: it goes
+    beside it, as digest.partial.EXT, so a feed reader keeps every entry; a complete
+    digest removes the partial files it supersedes. Returns where it wrote."""
     from summarize.render import write_output
 
+    stem = "digest.partial" if partial and _complete_digest_in(out) else "digest"
     for fmt_name in formats:
-        path = out / f"digest.{_EXTENSIONS[fmt_name]}"
+        path = out / f"{stem}.{_EXTENSIONS[fmt_name]}"
         write_output(result, path, fmt_name)
         _info(f"wrote {path}")
+    if stem == "digest" and not partial:
+        for stale in out.glob("digest.partial.*"):
+            stale.unlink(missing_ok=True)
+    return str(out / f"{stem}.*")
+
+
+def _complete_digest_in(out: Path) -> bool:
+    """`out` holds a digest that was not interrupted: its JSON says so, or, without a JSON
+    to ask, any digest file is taken for a complete one (never overwritten by a part)."""
+    import json
+
+    try:
+        previous = json.loads((out / "digest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return any(out.glob("digest.*")) and not all(
+            p.name.startswith("digest.partial.") for p in out.glob("digest.*")
+        )
+    except (OSError, ValueError):
+        return True
+    return not (isinstance(previous, dict) and previous.get("incomplete") is True)

@@ -376,30 +376,47 @@ def test_empty_digest_never_replaces_the_previous_one(tmp_path: Path, cli_env) -
     assert sorted(p.name for p in out.iterdir()) == ["digest.html", "digest.json", "digest.md"]
 
 
+def _digest_cmd(out: Path, server) -> list[str]:
+    cmd = [sys.executable, "-c", "from summarize.cli import app; app()", "digest"]
+    return cmd + [str(EXAMPLES), "--out", str(out), "--jobs", "1", "--base-url", server.base_url]
+
+
+def _signal_once_the_second_story_asks(proc, server, sig, again: bool = False) -> float:
+    """Wait (on the event, not a guess) until the second story's request reached the
+    server, then signal the digest; the time of the signal."""
+    deadline = time.monotonic() + 180  # a generous bound for 2 busy cores; an event ends it
+    while len(server.requests) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(server.requests) == 2, "the second story never asked"
+    proc.send_signal(sig)
+    if again:
+        proc.send_signal(sig)
+    return time.monotonic()
+
+
+SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143)]
+
+
 @pytest.mark.slow
-def test_ctrl_c_writes_finished_stories_and_a_rerun_resumes(tmp_path: Path, cli_env) -> None:
+@pytest.mark.parametrize(("sig", "code"), SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_a_signal_writes_finished_stories_and_a_rerun_resumes(
+    tmp_path: Path, cli_env, sig, code
+) -> None:
     out = tmp_path / "out"
     env = {**os.environ, **cli_env, "PYTHONPATH": str(REPO)}
     with FakeServer([chat(EMPTY_DRAFT)], default=HANG) as server:  # story 1 answered, then hang
-        cmd = [sys.executable, "-c", "from summarize.cli import app; app()", "digest"]
-        cmd += [str(EXAMPLES), "--out", str(out), "--jobs", "1", "--base-url", server.base_url]
+        cmd = _digest_cmd(out, server)
         proc = subprocess.Popen(
             cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         try:
-            deadline = time.monotonic() + 90
-            while len(server.requests) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert len(server.requests) == 2, "the second story never asked"
-            time.sleep(0.2)  # the second request is in flight, hanging
-            proc.send_signal(signal.SIGINT)
-            interrupted = time.monotonic()
-            _, stderr = proc.communicate(timeout=20)
+            signalled = _signal_once_the_second_story_asks(proc, server, sig)
+            _, stderr = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
                 proc.kill()
-        stopped_in = time.monotonic() - interrupted
-        assert proc.returncode == 130, stderr
+        stopped_in = time.monotonic() - signalled
+        assert proc.returncode == code, stderr
         assert stopped_in < 5, stopped_in
         assert "Traceback" not in stderr and "interrupted" in stderr
         partial = json.loads((out / "digest.json").read_text())
@@ -410,9 +427,40 @@ def test_ctrl_c_writes_finished_stories_and_a_rerun_resumes(tmp_path: Path, cli_
         # The rerun, against the same server, now answering: the first story is cached.
         server.default = chat(EMPTY_DRAFT)
         before = len(server.requests)
-        rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         asked = [r.body for r in server.requests[before:]]
     assert rerun.returncode == 0, rerun.stderr
     assert server.requests[0].body not in asked and len(asked) == 3
     final = json.loads((out / "digest.json").read_text())
     assert final["incomplete"] is False and len(final["stories"]) == 4
+
+
+@pytest.mark.slow
+def test_an_interrupted_digest_never_replaces_a_complete_one(tmp_path: Path, cli_env) -> None:
+    """The complete digest (and its feed) stays; the part goes beside it; a second signal
+    exits at once and still leaves no half-written file."""
+    out = tmp_path / "out"
+    env = {**os.environ, **cli_env, "PYTHONPATH": str(REPO)}
+    with FakeServer([], default=chat(EMPTY_DRAFT)) as server:
+        cmd = [*_digest_cmd(out, server), "--format", "md,json,html,atom", "--no-cache"]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        complete = {p.name: p.read_bytes() for p in out.iterdir()}
+        server.requests.clear()
+        server.script, server.default = [chat(EMPTY_DRAFT)], HANG
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            _signal_once_the_second_story_asks(proc, server, signal.SIGTERM, again=True)
+            _, stderr = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 143, stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name in complete} == complete
+    extra = sorted(p.name for p in out.iterdir() if p.name not in complete)
+    # the second signal may land before or after the part is written: never half of it
+    assert extra in ([], [f"digest.partial.{x}" for x in ("atom", "html", "json", "md")])
+    if extra:
+        assert json.loads((out / "digest.partial.json").read_text())["incomplete"] is True

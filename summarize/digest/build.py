@@ -520,7 +520,7 @@ def _run_pool(
         left = sum(1 for s in run.stories if s is None)
         run.interrupted = True
         run.notes.append(
-            f"incomplete: interrupted (Ctrl-C) with {left} of {len(clusters)} stories "
+            f"incomplete: interrupted with {left} of {len(clusters)} stories "
             "not summarized; run it again to finish (answers already given come from the cache)"
         )
         return
