@@ -198,3 +198,10 @@ def test_the_demo_keeps_its_state_beside_its_output():
         if "summarize digest examples/articles" in line
     )
     assert "--out digest " in demo and "--state digest/.state" in demo
+
+
+def test_the_readme_speaks_to_users():
+    """No pointer to the development workplace, no talk of issues."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    assert "issue's" not in readme and "the issue" not in readme
