@@ -214,6 +214,9 @@ class DigestSettings(_Group):
     state_days: int = Field(
         14, ge=1, description="days a story is remembered after it was last written"
     )
+    state_lock_wait_s: float = Field(
+        60.0, ge=0, description="seconds to wait for a state folder another digest is using"
+    )
 
 
 class Settings(BaseSettings):

@@ -273,3 +273,56 @@ def test_two_digests_with_the_fake_model_pipeline(tmp_path: Path) -> None:
     assert stories["museum"].status == "unchanged"
     assert stories["flood"].status == "update"
     assert all(0 <= i < len(s.sentences) for s in second.stories for i in s.new_sentences)
+
+
+def test_a_second_digest_on_one_state_folder_waits_then_names_the_holder(tmp_path: Path) -> None:
+    import subprocess
+    import textwrap
+
+    from summarize.digest.state import StateLockedError, state_lock
+
+    state = tmp_path / "state"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from summarize.digest.state import state_lock
+                with state_lock({str(state)!r}):
+                    print("held", flush=True)
+                    sys.stdin.readline()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"  # an event, not a guess
+        wanted = rf"in use by another digest \(pid {holder.pid} "
+        with pytest.raises(StateLockedError, match=wanted), state_lock(state, wait_s=0.3):
+            pass
+    finally:
+        holder.communicate("go\n", timeout=60)
+    with state_lock(state, wait_s=0.3):  # released: the next digest takes it at once
+        assert f"pid {__import__('os').getpid()}" in (state / "digest.lock").read_text()
+
+
+def test_a_lock_left_by_a_killed_digest_is_taken_over(tmp_path: Path) -> None:
+    import subprocess
+
+    from summarize.digest.state import state_lock
+
+    state = tmp_path / "state"
+    state.mkdir()
+    killed = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdout=subprocess.PIPE
+    )
+    (state / "digest.lock").write_text(f"pid {killed.pid} since yesterday\n")
+    killed.kill()
+    killed.wait()
+    with state_lock(state, wait_s=0.0):  # the file remains, the kernel's lock did not
+        pass

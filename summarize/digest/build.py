@@ -58,7 +58,7 @@ from summarize.digest.coverage import (
     load_outlets,
     side_spread,
 )
-from summarize.digest.state import story_id_for
+from summarize.digest.state import state_lock, story_id_for
 from summarize.errors import InputError, ModelError
 from summarize.models import Article, Digest, Story, Usage
 from summarize.sources.feeds import collect_articles
@@ -255,7 +255,13 @@ def build_digest(
     sides = list(settings.digest.sides)
     generated = as_utc(now or datetime.now(UTC)).replace(microsecond=0)
 
-    with _progress(progress) as bars:
+    # one digest at a time on a state folder: held from reading to the saved state
+    held = (
+        state_lock(state_dir, settings.digest.state_lock_wait_s)
+        if state_dir is not None
+        else contextlib.nullcontext()
+    )
+    with held, _progress(progress) as bars:
         tasks: dict[str, int] = {}
 
         def hook(name: str, completed: int | None = None) -> None:

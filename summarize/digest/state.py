@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
 import re
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +48,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
 from summarize.digest.cluster import LEAD_WORDS, lead_text
+from summarize.errors import InputError
 from summarize.model.embed import DIM
 from summarize.models import Article, Story
 from summarize.text.words import content_words
@@ -444,3 +448,46 @@ def _remember(
         )
         have.add(key)
     record.leads = record.leads[-LEAD_ARTICLES:]
+
+
+# ---------------------------------------------------------------- one digest at a time
+
+LOCK_FILE = "digest.lock"
+
+
+class StateLockedError(InputError):
+    """Another digest is using the state folder, and did not finish in time."""
+
+
+@contextlib.contextmanager
+def state_lock(state_dir: str | Path, wait_s: float = 60.0, poll_s: float = 0.2) -> Iterator[None]:
+    """Hold the state folder for one digest. A second digest on the same folder waits up
+    to `wait_s`, then fails naming who holds it. The lock is the kernel's (`flock`), so a
+    killed holder frees it: a lock file left behind is taken over."""
+    folder = Path(state_dir).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOCK_FILE).open("a+", encoding="utf-8") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise StateLockedError(
+                        folder, f"in use by another digest ({holder}); waited {wait_s:g} s"
+                    ) from None
+                time.sleep(poll_s)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
