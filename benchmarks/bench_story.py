@@ -56,11 +56,12 @@ from summarize.settings import Settings
 from summarize.sources.ingest import article_from_text, load_articles
 from summarize.story.brief import has_main_verb, opinion_articles
 from summarize.story.pipeline import summarize_story
-from summarize.story.readable import fragment_reason, opens_on_pronoun, pronoun_speaker, speakers
+from summarize.story.readable import fragment_reason, opens_on_pronoun
 from summarize.support.attribution import split_attribution
 from summarize.support.neutral import is_attributed, loaded_wording, subjective_words
 from summarize.support.validator import Validator
 from summarize.text.segment import split_sentences
+from summarize.text.speakers import pronoun_speaker, speakers
 from summarize.text.values import quantities, quoted
 from summarize.text.words import content_keys, key_found, prefixes
 

@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import decision_data  # noqa: E402
-from bench_relations import ArticleSets, load_cases, run_scorer  # noqa: E402
+from bench_relations import ArticleSets, load_cases, run_scorer, smoke_sample  # noqa: E402
 from decision_data import DATA, _key, load_all  # noqa: E402
 from decision_data import unseen_sample as sample  # noqa: E402
 from factuality_data import MAX_ROWS, SEED  # noqa: E402
@@ -175,7 +175,7 @@ def main() -> None:
     load_start = os.getloadavg()[0]
     if args.smoke:  # the signal cache of a smoke run stays out of training/work
         decision_data.CACHE = out.parent / "signals"
-    data = load_all(args.max_rows)
+    data = load_all(args.max_rows, relations=12 if args.smoke else None)
     hard = hard_vetoes()
     decision = shipped()
     rows = {}
@@ -215,15 +215,18 @@ def main() -> None:
         pooled_p.append(p)
     y, p = np.concatenate(pooled_y), np.concatenate(pooled_p)
     sets = ArticleSets()
+    few = (lambda cases: smoke_sample(cases, 10)) if args.smoke else (lambda cases: cases)
     relations = {
-        "development": run_scorer("calibrated", load_cases(), sets, holdout=RELATIONS)["summary"],
+        "development": run_scorer("calibrated", few(load_cases()), sets, holdout=RELATIONS)[
+            "summary"
+        ],
         "blind": run_scorer(
-            "calibrated", load_cases(BLIND / "cases.jsonl"), ArticleSets(BLIND / "articles")
+            "calibrated", few(load_cases(BLIND / "cases.jsonl")), ArticleSets(BLIND / "articles")
         )["summary"],
     }
     for summary in relations.values():
         summary.pop("per_kind", None)
-    speed_rows = [rows[r["key"]] for n in dev for r in data[n][:20]]
+    speed_rows = [rows[r["key"]] for n in dev for r in data[n][: 2 if args.smoke else 20]]
     figures = {
         "date": time.strftime("%Y-%m-%d"),
         "load_average_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],

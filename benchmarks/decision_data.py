@@ -152,8 +152,11 @@ def extract(name: str, rows: list[dict], log=print) -> list[dict]:
     return out
 
 
-def load_all(max_rows: int = MAX_ROWS, files: list[str] | None = None) -> dict[str, list[dict]]:
-    """{dataset: records}, every development file and the relation cases."""
+def load_all(
+    max_rows: int = MAX_ROWS, files: list[str] | None = None, relations: int | None = None
+) -> dict[str, list[dict]]:
+    """{dataset: records}, every development file and the relation cases (the first
+    `relations` of them, spread over the kinds, when given: smoke runs)."""
     data = {}
     for path in sorted(DATA.glob("*.jsonl")):
         name = dataset_name(path)
@@ -161,7 +164,12 @@ def load_all(max_rows: int = MAX_ROWS, files: list[str] | None = None) -> dict[s
             continue
         data[name] = extract(name, unseen_sample(path, max_rows))
     if not files or "relations" in files:
-        data["relations"] = extract("relations", relation_rows())
+        rows = relation_rows()
+        if relations is not None:
+            from bench_relations import smoke_sample
+
+            rows = smoke_sample(rows, relations)
+        data["relations"] = extract("relations", rows)
     return data
 
 

@@ -269,7 +269,7 @@ def main() -> None:
 
         args.max_rows, args.no_write = 6, True
         decision_data.CACHE = args.out.parent / "signals"
-    data = load_all(args.max_rows)
+    data = load_all(args.max_rows, relations=12 if args.smoke else None)
     table = veto_precision(data)
     hard = hard_vetoes(table)
     print("hard vetoes:", hard)

@@ -36,7 +36,10 @@ from scipy.optimize import minimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from summarize.models import Article  # noqa: E402
-from summarize.support.policy import VETO_CAP, VETOES  # noqa: E402
+from summarize.support.policy import UNWEIGHED, VETO_CAP  # noqa: E402
+
+# the checks whose error vetoes after the `rules` scorer (it does not weigh findings)
+VETOES = sorted(k.removesuffix("_error") for k in UNWEIGHED if k.endswith("_error"))
 from summarize.support.scorers.rules import (  # noqa: E402
     FEATURES,
     MODEL_FEATURES,

@@ -103,7 +103,7 @@ def _digest(doc: dict) -> None:
 def _relations(doc: dict) -> None:
     _keys("cases_file", "smoke", "runs", "failed")(doc)
     (run,) = doc["runs"]
-    assert run["scorer"] == "rules" and len(run["results"]) == 10 and not doc["failed"]
+    assert run["scorer"] == "calibrated" and len(run["results"]) == 10 and not doc["failed"]
 
 
 def _fit_rules(doc: dict) -> None:
