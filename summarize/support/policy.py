@@ -8,13 +8,14 @@ and on every path (`summarize validate`, a story, a headline, a repair):
 - a hard veto overrules any score. The hard vetoes are the check kinds that proved
   right at least 95% of the times they fired, on every human-labelled development
   file and on the relation cases (`benchmarks/fit_decision.py` measures them and
-  writes the list into `summarize/data/decision.json`), plus one by design: a span
-  inside an instruction planted for a model (`text/instructions.py`) is never
-  evidence for what it instructs. The other findings are inputs of the default
-  scorer's learned decision (`scorers/calibrated.py`), weighed, not caps. A scorer
-  that does not weigh them itself (`rules`, `learned`, `nli`, `llm-judge`: no
-  `weighs_findings`) keeps them as vetoes (`UNWEIGHED`): a judge's "yes" does not make
-  a number found in no source right;
+  writes the list into `summarize/data/decision.json`), plus those by definition: a
+  span inside an instruction planted for a model (`text/instructions.py`) is never
+  evidence for what it instructs, and a number, date, name or quotation found in no
+  source has no passage to link to. The other findings are inputs of the default
+  scorer's learned decision (`scorers/calibrated.py`), weighed, not caps. After a
+  scorer that does not weigh them itself (every scorer not in `WEIGHING`: `rules`,
+  `learned`, `nli`, `llm-judge`) they still veto (`UNWEIGHED`): a judge's "yes" does
+  not make a number found in no source right;
 - loaded wording used without attribution (`neutral.py`) is a neutrality finding,
   not a support one: the verdict carries it in `loaded`, and a story does not say
   such a sentence in its own voice (`Verdict.publishable`).

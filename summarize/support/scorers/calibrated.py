@@ -1,14 +1,16 @@
 """The default scorer: one learned, calibrated decision over every signal.
 
-Every signal the validator has becomes one input of a logistic model:
-coverage of the claim by its support and by all sources, n-gram overlap, novel
-words, the packaged cross-encoder's entailment logit over the retrieved passages,
-the retrieval's own scores, and each rule check's finding (number, date, name,
-quotation, negation, antonym, and the relation checks of `structure.py`: actor,
-direction, speculation, attachment) as a 0/1 input. The model is fitted with
-scikit-learn (`benchmarks/fit_decision.py`) on the human-labelled development
-files, each dataset weighted alike, and its coefficients ship in
-`summarize/data/decision.json`; at run time it is numpy arithmetic.
+Every signal the validator has is computed (`SIGNALS`): coverage of the claim by its
+support and by all sources, n-gram overlap, novel words, the packaged
+cross-encoder's entailment logit over the retrieved passages, the retrieval's own
+scores, and each check's finding (number, date, name, quotation, negation, antonym,
+speaker, and the relation checks of `structure.py`: actor, direction, speculation,
+attachment) as a 0/1 input. A logistic model over them is fitted with scikit-learn
+(`benchmarks/fit_decision.py`) on the human-labelled development files, each dataset
+weighted alike; the shipped one uses the signals whose scale does not follow a
+dataset's style (coverage, the entailment logit and the findings: its `features`).
+Its coefficients ship in `summarize/data/decision.json`; at run time it is numpy
+arithmetic.
 
 A cascade (`judge=`, `[support] cascade = true`): a sentence whose probability is
 within `band` of the threshold goes to the configured model's judge (the
@@ -19,8 +21,10 @@ counts; its answer decides the uncertain sentence.
 Its output is a probability, and its reasons follow it: a supported verdict
 names its support and no failed check; an unsupported one names the checks that
 weighed against it. Only the checks that proved right at least 95% of the times
-they fired, on every development file, stay hard vetoes (`policy.py` applies them
-after every scorer); the others are inputs here, weighed against the rest.
+they fired, on every development file, and those that are vetoes by definition (a
+value, name or quotation in no source; a planted instruction) stay hard vetoes
+(`policy.py` applies them after every scorer); the others are inputs here, weighed
+against the rest.
 """
 
 from __future__ import annotations
