@@ -81,9 +81,11 @@ def _key(row: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def sentence_record(text: str, articles: list[Article], old: Validator, new: Validator) -> dict:
-    retriever, evidence = new.index(articles)
-    candidates = retriever.candidates(text, k=new.k)
+def sentence_record(text: str, articles: list[Article], old: Validator) -> dict:
+    """The signals of one sentence; `old` is the previous default (its scorer gives
+    "today's verdict"), and its index serves retrieval for both."""
+    retriever, evidence = old.index(articles)
+    candidates = retriever.candidates(text, k=old.k)
     if not candidates:
         return {"text": text, "values": None, "kinds": [], "old": False}
     found = Retrieval(candidates, retriever.articles, evidence, retriever.sentences)
@@ -116,9 +118,8 @@ def sentence_record(text: str, articles: list[Article], old: Validator, new: Val
 
 def extract(name: str, rows: list[dict], log=print) -> list[dict]:
     """Records of `rows` (cached in CACHE, which a smoke run points elsewhere)."""
-    cache = globals()["CACHE"]
-    cache.mkdir(parents=True, exist_ok=True)
-    path = cache / f"{name}.jsonl"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}.jsonl"
     cached = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -126,7 +127,6 @@ def extract(name: str, rows: list[dict], log=print) -> list[dict]:
             cached[rec["key"]] = rec
     holdout = name if name != "relations" else None
     old = Validator("rules", holdout=holdout) if holdout else Validator("rules")
-    new = old
     out, t0 = [], time.perf_counter()
     with path.open("a", encoding="utf-8") as sink:
         for i, row in enumerate(rows):
@@ -141,7 +141,7 @@ def extract(name: str, rows: list[dict], log=print) -> list[dict]:
                     "dataset": name,
                     "label": int(row["label"]),
                     "kind": row.get("kind"),
-                    "sentences": [sentence_record(s, articles, old, new) for s in sentences],
+                    "sentences": [sentence_record(s, articles, old) for s in sentences],
                 }
                 sink.write(json.dumps(rec) + "\n")
                 sink.flush()

@@ -124,7 +124,8 @@ class Validator:
         verdict = self._check(text, sources, cited)
         if not verdict.supported:
             return verdict
-        disputed = disputes(text, verdict, self.disagreements(sources), self.index(sources)[0])
+        articles = sources.articles if isinstance(sources, Corpus) else list(sources)
+        disputed = disputes(text, verdict, self.disagreements(articles), articles)
         return verdict.model_copy(update={"disputed": disputed}) if disputed else verdict
 
     def _check(
@@ -241,12 +242,11 @@ class Validator:
 
 
 def disputes(
-    text: str, verdict: Verdict, disagreements: Sequence[Disagreement], retriever: Retriever
+    text: str, verdict: Verdict, disagreements: Sequence[Disagreement], articles: Sequence[Article]
 ) -> list[Dispute]:
     """The other outlets' values for what `text` states on its own spans: a disagreement
     one of whose passages the verdict rests on, and whose value there the claim states."""
-    labels = {a.id: a.label for a in retriever.articles}
-    texts = {a.id: a.text for a in retriever.articles}
+    labels = {a.id: a.label for a in articles}
     out: list[Dispute] = []
     for d in disagreements:
         sides = [(d.spans[0], 0), (d.spans[1], 1)]
@@ -260,7 +260,7 @@ def disputes(
             if not rests or not _states(text, d.values[k]):
                 continue
             for other, j in sides:
-                if j != k and other.article_id != own.article_id and other.article_id in texts:
+                if j != k and other.article_id != own.article_id and other.article_id in labels:
                     out.append(
                         Dispute(
                             stated=d.values[k],

@@ -41,6 +41,7 @@ from summarize.support.retrieve import Candidate, Retrieval
 from summarize.support.scorers.base import support_spans
 from summarize.support.scorers.rules import FEATURES, featurize
 from summarize.support.speakers import speaker_findings
+from summarize.support.structure import structure_findings
 
 # continuous signals: coverage and overlap (rules.FEATURES), entailment, retrieval
 CONTINUOUS = [
@@ -83,8 +84,6 @@ SIGNALS = [*CONTINUOUS, *FLAGS]
 
 def findings_of(claim: str, support: Sequence[Sentence], found: Retrieval) -> list[Finding]:
     """Every rule and relation finding of `claim` against its `support`."""
-    from summarize.support.structure import structure_findings
-
     spans = support_spans(support, found.articles)
     findings = run_checks(claim, spans, found.articles, found.sources)
     findings += speaker_findings(claim, spans, found.articles)
@@ -186,9 +185,4 @@ def _weighs_against(model: dict, finding: Finding) -> bool:
     return model["coef"][model["features"].index(name)] < 0
 
 
-def values_for(claim: str, found: Retrieval) -> dict[str, float]:
-    """The signal values alone (for fitting and benchmarks)."""
-    return signals(claim, found)[0]
-
-
-__all__ = ["SIGNALS", "CalibratedScorer", "probability", "shipped", "signals", "values_for"]
+__all__ = ["SIGNALS", "CalibratedScorer", "probability", "signals"]
