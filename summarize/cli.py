@@ -107,6 +107,11 @@ class _Shutdown:
         finally:
             self.deferring = False
 
+    def raise_deferred(self) -> None:
+        """A signal that came while finished work was written: exit as it asked."""
+        if self.received:
+            raise Terminated() if self.received[0] == signal.SIGTERM else KeyboardInterrupt()
+
 
 _shutdown = _Shutdown()
 
@@ -275,8 +280,7 @@ def _handled(command: Callable) -> Callable:
             try:
                 with _shutdown.installed():
                     result = command(*args, **kwargs)
-                    if _shutdown.received:  # a signal while finished work was written
-                        raise KeyboardInterrupt
+                    _shutdown.raise_deferred()  # a signal while finished work was written
                     return result
             except SummarizeError as exc:
                 raise _fail(str(exc), exit_code(exc)) from exc
@@ -735,6 +739,7 @@ def digest(
         )
     with _shutdown.finishing():
         _write_digest(result, out, formats)
+    _shutdown.raise_deferred()  # the digest is whole; the status still says it was stopped
     failed = [s for s in result.stories if s.error]
     if failed and len(failed) == len(result.stories):
         first = (failed[0].error or "").splitlines()[0]

@@ -1,7 +1,8 @@
 """A loopback fake of an OpenAI-compatible server, for fault tests.
 
-`FakeServer` answers `POST .../chat/completions` from a script: each request takes the
-next reply of `script` (the last one repeats once the script runs out, or `default`).
+`FakeServer` answers `POST .../chat/completions` (and any GET, such as a page fetch) from
+a script: each request takes the next reply of `script` (the last one repeats once the
+script runs out, or `default`).
 A reply is one of
 
     chat(content, finish_reason="stop")      a chat completion with that message
@@ -128,9 +129,14 @@ class FakeServer:
             def log_message(self, *args: object) -> None:  # quiet
                 pass
 
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                self._answer(b"")
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length)
+                self._answer(self.rfile.read(length))
+
+            def _answer(self, raw: bytes) -> None:
                 try:
                     body = json.loads(raw)
                 except ValueError:

@@ -369,6 +369,11 @@ def test_empty_digest_never_replaces_the_previous_one(tmp_path: Path, cli_env) -
     assert result.exit_code == 2, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "no readable article" in errors[0]
+    # what was skipped, then the error: no progress bar, no statistics before it
+    assert [line.split()[0] for line in result.stderr.splitlines() if line.strip()] == [
+        "skipped",
+        "error:",
+    ]
     assert all((out / n).read_text() == "previous" for n in ("digest.md", "digest.json"))
     allowed = CliRunner().invoke(app, ["digest", str(empty), "--out", str(out), "--allow-empty"])
     assert allowed.exit_code == 0, allowed.output

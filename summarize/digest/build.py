@@ -290,7 +290,8 @@ def build_digest(
             kept = f"{len(window.articles)} of {len(articles)} articles"
             notes.append(f"{kept} in the date window ({window.label})")
 
-        clustering = bars.add_task("clustering", total=len(window.articles))
+        working = bool(window.articles)  # no bar (and no statistics) before an input error
+        clustering = bars.add_task("clustering", total=len(window.articles), visible=working)
         grouping = group_articles(window.articles, threshold=threshold)
         spread = side_spread(window.articles, labels, sides)
         clusters = rank_stories(
@@ -301,7 +302,7 @@ def build_digest(
             summarize = partial(summarize, sides={k: sorted(v) for k, v in spread.items()})
         bars.update(clustering, completed=len(window.articles))
 
-        summarizing = bars.add_task("summarizing stories", total=len(clusters))
+        summarizing = bars.add_task("summarizing stories", total=len(clusters), visible=working)
         if client is None and settings.uses_embedded_model:
             jobs = 1  # one local server on the machine's cores: parallel requests only queue
         run = _summarize_all(
@@ -337,7 +338,7 @@ def build_digest(
         incomplete=run.interrupted,
         generated=generated,
     )
-    if progress:
+    if progress and working:
         from rich.console import Console
 
         failed = sum(1 for s in stories if s.error)
