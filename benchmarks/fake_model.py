@@ -72,30 +72,32 @@ def _answer(body: dict) -> dict:
 def _handler(request: httpx.Request) -> httpx.Response:
     if not request.url.path.endswith("/chat/completions"):
         return httpx.Response(404, json={"error": {"message": "fake model: chat only"}})
-    body = json.loads(request.content or b"{}")
+    return httpx.Response(200, json=completion(request.content))
+
+
+def completion(raw: bytes) -> dict:
+    """The chat completion the fake model answers to a request body."""
+    body = json.loads(raw or b"{}")
     content = json.dumps(_answer(body))
-    prompt_tokens = len(request.content) // 4
-    return httpx.Response(
-        200,
-        json={
-            "id": "fake-0",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body.get("model", MODEL),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": len(content) // 4,
-                "total_tokens": prompt_tokens + len(content) // 4,
-            },
+    prompt_tokens = len(raw) // 4
+    return {
+        "id": "fake-0",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", MODEL),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(content) // 4,
+            "total_tokens": prompt_tokens + len(content) // 4,
         },
-    )
+    }
 
 
 def fake_settings(cache_dir: Path, **overrides) -> Settings:

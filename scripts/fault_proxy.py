@@ -9,6 +9,10 @@ variable named by `--upstream-key-env`, never from argv), and can misbehave on p
 that failure cassettes hold real HTTP responses:
 
   --faults 429,500          answer the first requests with these statuses, then forward
+  --fault-rate 0.2          also fail that share of all requests at random (seeded), each
+                            with one of --fault-kinds: 429 (Retry-After: 1), 500, hang
+                            (hold the connection --hang-s, then close), drop (close at
+                            once), malformed (200 with a cut-off JSON body)
   --require-key-env VAR     answer 401 unless the client sends `Bearer $VAR`
   --reject-format json_schema|any   answer 400 as llama.cpp does for an unsupported format
 
@@ -23,8 +27,10 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -58,6 +64,8 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
     upstream_key = os.environ.get(args.upstream_key_env, "") if args.upstream_key_env else ""
     required_key = os.environ.get(args.require_key_env, "") if args.require_key_env else ""
     faults = [int(s) for s in args.faults.split(",") if s.strip()] if args.faults else []
+    kinds = [k.strip() for k in args.fault_kinds.split(",") if k.strip()]
+    chance = random.Random(args.seed)
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -81,6 +89,27 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                 status, {"error": {"code": status, "message": message, "type": kind}}, headers
             )
 
+        def _fault(self, fault: str) -> None:
+            if fault == "hang":  # read, never answer: the client's timeout must cut it
+                time.sleep(args.hang_s)
+                self.close_connection = True
+                return
+            if fault == "drop":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault == "malformed":
+                body = b'{"id": "x", "choices": [{"message": {"role": "assist'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            status = int(fault)
+            message, kind, headers = FAULTS.get(status, ("fault proxy", "server_error", {}))
+            self._error(status, message, kind, headers)
+
         def do_GET(self) -> None:
             self._forward(b"")
 
@@ -93,9 +122,11 @@ def make_handler(args: argparse.Namespace) -> type[BaseHTTPRequestHandler]:
                 return self._error(401, "Invalid API Key", "authentication_error")
             with lock:
                 fault = faults.pop(0) if faults else None
+                if fault is None and args.fault_rate and chance.random() < args.fault_rate:
+                    fault = chance.choice(kinds)
             if fault is not None:
-                message, kind, headers = FAULTS.get(fault, ("fault proxy", "server_error", {}))
-                return self._error(fault, message, kind, headers)
+                sys.stderr.write(f"fault_proxy: fault {fault}\n")
+                return self._fault(str(fault))
             data = None
             if body:
                 try:
@@ -155,6 +186,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upstream-key-env", default=None)
     parser.add_argument("--require-key-env", default=None)
     parser.add_argument("--faults", default="")
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--fault-kinds", default="429,500,hang,drop,malformed")
+    parser.add_argument("--hang-s", type=float, default=60.0)
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--reject-format", choices=["json_schema", "any"], default=None)
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--exit-on-eof", action="store_true", help="stop when stdin closes")

@@ -75,6 +75,15 @@ def _jobs(doc: dict) -> None:
         assert run["stories"] > 0 and run["failed_stories"] == 0
 
 
+def _soak(doc: dict) -> None:
+    _keys("articles", "fault_rate", "first", "rerun", "smoke")(doc)
+    first, rerun = doc["first"], doc["rerun"]
+    assert sum(first["faults"].values()) > 0 and first["stories"] > 0
+    # the recovered rerun completes every story and asks nothing answered before
+    assert rerun["completed"] == rerun["stories"] == first["stories"]
+    assert rerun["refetched"] == 0
+
+
 def _scale(doc: dict) -> None:
     _keys("runs", "smoke", "machine")(doc)
     (run,) = doc["runs"]
@@ -122,6 +131,7 @@ CASES = {
     "bench_continuity.py": (BENCH / "results" / "continuity.json", _continuity),
     "bench_scale.py": (BENCH / "results" / "scale.json", _scale),
     "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
+    "bench_soak.py": (BENCH / "results" / "soak.json", _soak),
     "bench_relations.py": (BENCH / "results" / "relations.json", _relations),
     "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
     "fit_decision.py": (REPO / "summarize" / "data" / "decision.json", _fit_decision),
