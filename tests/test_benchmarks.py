@@ -84,6 +84,12 @@ def _soak(doc: dict) -> None:
     assert rerun["refetched"] == 0
 
 
+def _shutdown(doc: dict) -> None:
+    _keys("repeats", "runs", "smoke", "load_average")(doc)
+    assert [r["stage"] for r in doc["runs"]] == ["reading", "grouping", "mid-story", "writing"]
+    assert all(r["right_status"] == r["runs"] == 1 and r["max_s"] > 0 for r in doc["runs"])
+
+
 def _scale(doc: dict) -> None:
     _keys("runs", "smoke", "machine")(doc)
     (run,) = doc["runs"]
@@ -132,6 +138,7 @@ CASES = {
     "bench_scale.py": (BENCH / "results" / "scale.json", _scale),
     "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
     "bench_soak.py": (BENCH / "results" / "soak.json", _soak),
+    "bench_shutdown.py": (BENCH / "results" / "shutdown.json", _shutdown),
     "bench_relations.py": (BENCH / "results" / "relations.json", _relations),
     "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
     "fit_decision.py": (REPO / "summarize" / "data" / "decision.json", _fit_decision),
