@@ -4,7 +4,10 @@ The fake model (benchmarks/fake_model.py: extractive, canned) runs as a real loo
 HTTP server; `scripts/fault_proxy.py` stands in front of it and fails `--fault-rate` of
 the requests at random (seeded): 429 with Retry-After, 500, a hang (the client's
 timeout cuts it), a dropped connection, a cut-off JSON body. The digest runs with the
-default retry settings and a per-request timeout of `--timeout` s, answers cached.
+default retry settings (`--max-retries`, 3) and a per-request timeout of `--timeout` s,
+answers cached. With fewer retries more stories fail, and after `max_failures` (2)
+failed stories in a row the rest are marked failed without asking: the rerun must
+complete them all.
 
 Then the server recovers (the proxy restarts on the same address, without faults) and
 the same digest runs again: the failed stories complete from the cache plus new calls,
@@ -94,9 +97,10 @@ def start_proxy(upstream: str, port: int, rate: float, hang_s: float, log: Path)
     return proc
 
 
-def digest_once(inputs: Path, proxy_url: str, cache: Path, timeout: float, jobs: int) -> dict:
-    settings = fake_settings(cache, base_url=proxy_url, use_cache=True, timeout_s=timeout)
-    settings = settings.model_copy(update={"max_retries": 3, "retry_max_wait_s": 30.0})
+def digest_once(inputs: Path, proxy_url: str, cache: Path, args) -> dict:
+    settings = fake_settings(cache, base_url=proxy_url, use_cache=True, timeout_s=args.timeout)
+    settings = settings.model_copy(update={"max_retries": args.max_retries})
+    jobs = args.jobs
     started = time.perf_counter()
     digest = build_digest([str(inputs)], settings=settings, jobs=jobs)
     failed = [s for s in digest.stories if s.error]
@@ -122,6 +126,7 @@ def main() -> None:
     ap.add_argument("--fault-rate", type=float, default=0.2)
     ap.add_argument("--timeout", type=float, default=5.0, help="seconds per model request")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--max-retries", type=int, default=3, help="retries per call (default 3)")
     ap.add_argument("--out", type=Path, default=None, help="default benchmarks/results/soak.json")
     ap.add_argument("--smoke", action="store_true", help="12 articles, temp dir")
     args = ap.parse_args()
@@ -140,7 +145,7 @@ def main() -> None:
         cache = tmp / "cache"
         proxy = start_proxy(upstream.url, port, args.fault_rate, 3 * args.timeout, tmp / "f.log")
         try:
-            first = digest_once(inputs, proxy_url, cache, args.timeout, args.jobs)
+            first = digest_once(inputs, proxy_url, cache, args)
         finally:
             proxy.kill()
             proxy.wait()
@@ -152,7 +157,7 @@ def main() -> None:
         count_before = len(upstream.answered)
         proxy = start_proxy(upstream.url, port, 0.0, 1.0, tmp / "r.log")
         try:
-            rerun = digest_once(inputs, proxy_url, cache, args.timeout, args.jobs)
+            rerun = digest_once(inputs, proxy_url, cache, args)
         finally:
             proxy.kill()
             proxy.wait()
@@ -167,6 +172,7 @@ def main() -> None:
         "fault_rate": args.fault_rate,
         "timeout_s": args.timeout,
         "jobs": args.jobs,
+        "max_retries": args.max_retries,
         "smoke": args.smoke,
         "machine": "2 CPU cores, no GPU",
         "first": first,
@@ -175,7 +181,10 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     injected = sum(first["faults"].values())
-    print(f"{args.articles} articles, {args.fault_rate:.0%} of requests failed at random\n")
+    print(
+        f"{args.articles} articles, {args.fault_rate:.0%} of requests failed at random, "
+        f"{args.max_retries} retries per call\n"
+    )
     print("| run | stories | completed | failed | model calls | cached | answered | wall |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in (("with faults", first), ("rerun, server recovered", rerun)):

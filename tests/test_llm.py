@@ -244,7 +244,7 @@ def test_unreachable_base_url_fails_fast_with_the_url(tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(ModelError) as info:
         client.text([{"role": "user", "content": "Hi"}], purpose="x")
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5  # no retry wait (5 s) was spent
     assert f"cannot reach the model server at {url}" in str(info.value)
     assert info.value.call.attempts == 1  # a refused connection is not retried
     assert "after 1 attempt (nothing listens there: a refused connection is not retried)" in str(

@@ -75,7 +75,7 @@ def test_embedded_server_answers_and_stops(tmp_path: Path) -> None:
     assert text.strip()
     assert call.model == LOCAL_MODEL_NAME and 0 < call.completion_tokens <= 8
     assert call.prompt_tokens > 0 and call.latency_s > 0
-    assert start_s < 30
+    assert 0 < start_s < 60  # within start_timeout_s; how long it takes is in the README
     assert _gone(pid)
 
 
