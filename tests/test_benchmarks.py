@@ -75,6 +75,21 @@ def _jobs(doc: dict) -> None:
         assert run["stories"] > 0 and run["failed_stories"] == 0
 
 
+def _workers(doc: dict) -> None:
+    _keys("articles", "latency_s", "runs", "smoke")(doc)
+    assert [r["workers"] for r in doc["runs"]] == [1]
+    for run in doc["runs"]:
+        _keys("stories", "failed_stories", "wall_s", "stories_per_minute", "worker_cpu_s")(run)
+        assert run["stories"] > 0 and run["failed_stories"] == 0
+
+
+def _memory(doc: dict) -> None:
+    _keys("servers", "process", "smoke")(doc)
+    assert doc["servers"] == []
+    _keys("articles", "stories", "failed_stories", "peak_rss_mb")(doc["process"])
+    assert doc["process"]["stories"] > 0 and doc["process"]["failed_stories"] == 0
+
+
 def _scale(doc: dict) -> None:
     _keys("runs", "smoke", "machine")(doc)
     (run,) = doc["runs"]
@@ -122,6 +137,8 @@ CASES = {
     "bench_continuity.py": (BENCH / "results" / "continuity.json", _continuity),
     "bench_scale.py": (BENCH / "results" / "scale.json", _scale),
     "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
+    "bench_workers.py": (BENCH / "results" / "workers.json", _workers),
+    "bench_memory.py": (BENCH / "results" / "memory.json", _memory),
     "bench_relations.py": (BENCH / "results" / "relations.json", _relations),
     "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
     "fit_decision.py": (REPO / "summarize" / "data" / "decision.json", _fit_decision),

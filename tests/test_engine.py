@@ -1,0 +1,172 @@
+"""Story work on a Dask cluster (`digest.cluster`): a local cluster of 2 worker processes
+writes the same digest as one process against the fake model served on loopback, and a
+worker killed mid-story loses nothing. The cluster and the one-process digest are made
+once for the module (starting workers costs seconds on a small machine)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import pytest
+
+from summarize.digest.build import build_digest
+from summarize.errors import ConfigError
+from summarize.model.cache import valid_entry
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from fake_model import fake_server, fake_settings  # noqa: E402
+
+INPUTS = [str(REPO / "examples" / "articles")]
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+TIMINGS = {"elapsed_s", "latency_s"}
+
+
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k not in TIMINGS}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def _json(digest) -> dict:
+    return _without_timings(json.loads(digest.model_dump_json()))
+
+
+def _owner(port: int) -> int | None:
+    """The pid of this process's descendant whose TCP connection has local `port`."""
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if any(c.laddr and c.laddr.port == port for c in child.net_connections("tcp")):
+                return child.pid
+        except psutil.Error:
+            continue
+    return None
+
+
+class Server:
+    """The fake model on loopback; `hook(peer)` sees each request first (False: drop it)."""
+
+    def __init__(self):
+        self.hook = None
+        self.peers: list[int | None] = []  # the pid that sent each request
+
+    def __call__(self, peer: tuple[str, int]) -> bool:
+        self.peers.append(_owner(peer[1]))
+        return self.hook(peer) if self.hook else True
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    """(fake model URL, its request log, scheduler address, the one-process digest)."""
+    distributed = pytest.importorskip("distributed")
+    tmp = tmp_path_factory.mktemp("cluster")
+    server = Server()
+    with (
+        fake_server(on_request=server) as url,
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
+        settings = fake_settings(tmp / "one", base_url=url, use_cache=True)
+        one = build_digest(INPUTS, settings=settings, now=NOW)
+        server.peers.clear()
+        yield url, server, cluster.scheduler_address, one, tmp
+
+
+def _on_cluster(setup, name: str):
+    url, _, address, _, tmp = setup
+    settings = fake_settings(tmp / name, base_url=url, use_cache=True, digest={"cluster": address})
+    return build_digest(INPUTS, settings=settings, now=NOW), tmp / name
+
+
+@pytest.mark.slow
+def test_two_workers_write_the_same_digest_as_one_process(setup):
+    _, server, _, one, _ = setup
+    assert len(one.stories) >= 3 and not any(s.error for s in one.stories)
+    two, _ = _on_cluster(setup, "two")
+    assert _json(two) == _json(one)
+    # the stories were summarized by both worker processes, not by this one
+    senders = set(server.peers)
+    assert os.getpid() not in senders and None not in senders
+    assert len(senders) == 2
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_story_loses_nothing(setup):
+    _, server, _, one, _ = setup
+    killed: list[int] = []
+    lock = threading.Lock()
+
+    def kill_once(peer: tuple[str, int]) -> bool:
+        """At the second request: kill the worker waiting for this answer."""
+        with lock:
+            if killed or len(server.peers) < 2:
+                return True
+            pid = server.peers[-1]
+            assert pid is not None and pid != os.getpid()
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return False  # that story gets no answer: its worker is gone
+
+    server.peers.clear()
+    server.hook = kill_once
+    try:
+        digest, cache = _on_cluster(setup, "killed")
+    finally:
+        server.hook = None
+    assert killed and not psutil.pid_exists(killed[0])
+    assert _json(digest) == _json(one)  # every story, none failed, the same answers
+    entries = list((cache / "responses").rglob("*.json"))
+    assert len(entries) == digest.usage.calls
+    for path in entries:
+        assert not path.name.startswith(".tmp-")
+        assert valid_entry(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_a_bad_local_cluster_size_is_a_config_error(tmp_path):
+    pytest.importorskip("distributed")
+    from summarize.digest.engine import connect
+
+    for address in ("local:0", "local:two"):
+        with pytest.raises(ConfigError, match="local:N"), connect(address):
+            pass
+
+
+def test_without_dask_the_cluster_option_says_how_to_install_it(tmp_path, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "distributed" else real(name, *a),
+    )
+    settings = fake_settings(tmp_path, digest={"cluster": "local:2"})
+    with pytest.raises(ConfigError, match=r"summarize\[cluster\]"):
+        build_digest(INPUTS, settings=settings, now=NOW)
+
+
+def test_the_default_digest_never_imports_dask(tmp_path):
+    code = (
+        "import sys; from summarize.digest.build import build_digest; "
+        "from summarize.cli import app; "
+        "print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
+    )
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert out.stdout.strip() == "False"
