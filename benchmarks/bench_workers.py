@@ -33,6 +33,7 @@ from bench_digest import write_inputs  # noqa: E402
 from fake_model import fake_server, fake_settings  # noqa: E402
 
 from summarize.digest.build import build_digest  # noqa: E402
+from summarize.digest.engine import local_cluster  # noqa: E402
 
 
 def _warm_articles(inputs: Path):
@@ -49,16 +50,7 @@ def run(inputs: Path, workers: int, url: str, folder: Path) -> dict:
     from summarize.story.pipeline import summarize_story
 
     started = time.perf_counter()
-    with (
-        distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as dask,
-    ):
+    with local_cluster(workers) as cluster, distributed.Client(cluster) as dask:
         warm = fake_settings(folder / "warm", base_url=url)
         dask.run(summarize_story, _warm_articles(inputs), settings=warm, check_events=False)
         start_s = time.perf_counter() - started

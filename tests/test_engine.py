@@ -68,19 +68,11 @@ class Server:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """(fake model URL, its request log, scheduler address, the one-process digest)."""
-    distributed = pytest.importorskip("distributed")
+    from summarize.digest.engine import local_cluster
+
     tmp = tmp_path_factory.mktemp("cluster")
     server = Server()
-    with (
-        fake_server(on_request=server) as url,
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-    ):
+    with fake_server(on_request=server) as url, local_cluster(2) as cluster:
         settings = fake_settings(tmp / "one", base_url=url, use_cache=True)
         one = build_digest(INPUTS, settings=settings, now=NOW)
         server.peers.clear()
@@ -137,8 +129,7 @@ def test_a_worker_killed_mid_story_loses_nothing(setup):
         assert valid_entry(json.loads(path.read_text(encoding="utf-8")))
 
 
-def test_a_bad_local_cluster_size_is_a_config_error(tmp_path):
-    pytest.importorskip("distributed")
+def test_a_bad_local_cluster_size_is_a_config_error():
     from summarize.digest.engine import connect
 
     for address in ("local:0", "local:two"):

@@ -101,6 +101,20 @@ def check_installed() -> None:
         raise ConfigError(f"--cluster needs Dask's distributed: {INSTALL_HINT}")
 
 
+def local_cluster(workers: int):
+    """A Dask LocalCluster of `workers` processes of one thread each, on loopback, with
+    no dashboard (a context manager; `.scheduler_address` to connect to it)."""
+    import distributed
+
+    return distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+
+
 @contextlib.contextmanager
 def connect(address: str) -> Iterator[Any]:
     """A Dask client for `address` (`tcp://host:port`, or `local:N` to start N worker
@@ -115,16 +129,7 @@ def connect(address: str) -> Iterator[Any]:
             workers = 0
         if workers < 1:
             raise ConfigError(f"--cluster {address!r}: expected local:N with N >= 1")
-        with (
-            distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+        with local_cluster(workers) as cluster, distributed.Client(cluster) as client:
             yield client
         return
     try:
