@@ -149,6 +149,25 @@ def test_without_dask_the_cluster_option_says_how_to_install_it(tmp_path, monkey
         build_digest(INPUTS, settings=settings, now=NOW)
 
 
+def test_cli_cluster_without_dask_is_one_error_line(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from summarize.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "distributed" else real(name, *a),
+    )
+    args = ["digest", *INPUTS, "--out", str(tmp_path / "out"), "--no-state"]
+    result = CliRunner().invoke(app, [*args, "--cluster", "local:2"])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1 and lines[0].startswith("error:") and "summarize[cluster]" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_default_digest_never_imports_dask(tmp_path):
     code = (
         "import sys; from summarize.digest.build import build_digest; "
