@@ -10,6 +10,7 @@ Worker CPU is read from the worker processes (psutil): it is the per-story cost 
 sizes a cluster (README, "Story work on a cluster").
 
     .venv/bin/python benchmarks/bench_workers.py [--articles 120] [--workers 1 2 4]
+    .venv/bin/python benchmarks/bench_workers.py --workers 0 --jobs 16   # in-process baseline
     .venv/bin/python benchmarks/bench_workers.py --smoke   # 12 articles, 1 worker, temp dir
 
 Prints a Markdown table and writes benchmarks/results/workers.json (`--out`).
@@ -41,6 +42,34 @@ def _warm_articles(inputs: Path):
 
     rows = [json.loads(line) for line in inputs.read_text(encoding="utf-8").splitlines()[:2]]
     return [article_from_text(r["text"], id=r["id"], title=r["title"]) for r in rows]
+
+
+def in_process(inputs: Path, jobs: int, url: str, folder: Path) -> dict:
+    """The baseline: the same digest in this process, `jobs` threads (`workers` 0)."""
+    settings = fake_settings(folder / f"cache-jobs-{jobs}", base_url=url, digest={"jobs": jobs})
+    build_digest(_warm_inputs(inputs, folder), settings=settings)  # imports and model loads
+    own, wall = time.process_time(), time.perf_counter()
+    digest = build_digest([str(inputs)], settings=settings)
+    wall, own = time.perf_counter() - wall, time.process_time() - own
+    stories = len(digest.stories)
+    return {
+        "workers": 0,
+        "jobs": jobs,
+        "stories": stories,
+        "failed_stories": sum(1 for s in digest.stories if s.error),
+        "model_calls": digest.usage.calls,
+        "wall_s": round(wall, 1),
+        "stories_per_minute": round(60 * stories / wall, 1),
+        "worker_cpu_s": 0.0,
+        "digest_process_cpu_s": round(own, 1),
+        "digest_process_cpu_s_per_story": round(own / max(1, stories), 2),
+    }
+
+
+def _warm_inputs(inputs: Path, folder: Path) -> list[str]:
+    path = folder / "warm.jsonl"
+    path.write_text("".join(inputs.read_text(encoding="utf-8").splitlines(True)[:2]))
+    return [str(path)]
 
 
 def run(inputs: Path, workers: int, url: str, folder: Path) -> dict:
@@ -83,7 +112,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", type=int, default=120)
     ap.add_argument("--latency", type=float, default=1.0, help="seconds per model answer")
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2, 4], help="0: in this process (--jobs)"
+    )
+    ap.add_argument("--jobs", type=int, default=16, help="threads of the in-process baseline")
     ap.add_argument(
         "--out", type=Path, default=None, help="default benchmarks/results/workers.json"
     )
@@ -102,7 +134,10 @@ def main() -> None:
     ):
         inputs = write_inputs(args.articles, Path(tmp))
         for workers in args.workers:
-            rows.append(run(inputs, workers, url, Path(tmp)))
+            if workers == 0:
+                rows.append(in_process(inputs, args.jobs, url, Path(tmp)))
+            else:
+                rows.append(run(inputs, workers, url, Path(tmp)))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     result = {
         "articles": args.articles,
@@ -114,12 +149,14 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"{args.articles} articles, every model answer after {args.latency} s\n")
-    print("| workers | stories | model calls | wall | stories / minute | worker CPU per story |")
+    print("| workers | stories | model calls | wall | stories / minute | story CPU per story |")
     print("|---|---|---|---|---|---|")
     for r in rows:
+        who = r["workers"] or f"none (--jobs {r['jobs']})"
+        cpu = r.get("worker_cpu_s_per_story", r.get("digest_process_cpu_s_per_story"))
         print(
-            f"| {r['workers']} | {r['stories']} | {r['model_calls']} | {r['wall_s']} s "
-            f"| {r['stories_per_minute']} | {r['worker_cpu_s_per_story']} s |"
+            f"| {who} | {r['stories']} | {r['model_calls']} | {r['wall_s']} s "
+            f"| {r['stories_per_minute']} | {cpu} s |"
         )
     print(f"\nwrote {args.out}")
 
