@@ -129,6 +129,35 @@ def test_a_worker_killed_mid_story_loses_nothing(setup):
         assert valid_entry(json.loads(path.read_text(encoding="utf-8")))
 
 
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_finished_stories_and_cancels_the_rest(setup):
+    from functools import partial
+    from types import SimpleNamespace
+
+    from summarize.digest.engine import summarize_on_cluster
+    from summarize.story.pipeline import summarize_story
+
+    url, _, address, one, tmp = setup
+    clusters = [story.articles for story in one.stories]
+    run = SimpleNamespace(stories=[None] * len(clusters), notes=[], interrupted=False)
+    done: list[int] = []
+
+    def on_done() -> None:  # Ctrl-C as the first story comes back
+        done.append(1)
+        raise KeyboardInterrupt
+
+    settings = fake_settings(tmp / "ctrl-c", base_url=url, digest={"cluster": address})
+    summary = partial(summarize_story, check_events=False)
+    summarize_on_cluster(run, clusters, summary, settings=settings, on_done=on_done)
+    kept = [s for s in run.stories if s is not None]
+    assert run.interrupted and len(done) == 1 and len(kept) == 1 and not kept[0].error
+    left = len(clusters) - 1
+    assert run.notes == [
+        f"incomplete: interrupted with {left} of {len(clusters)} stories not summarized; "
+        "run it again to finish (answers already given come from the cache)"
+    ]
+
+
 def test_a_bad_local_cluster_size_is_a_config_error():
     from summarize.digest.engine import connect
 
