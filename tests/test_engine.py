@@ -158,6 +158,45 @@ def test_ctrl_c_keeps_the_finished_stories_and_cancels_the_rest(setup):
     ]
 
 
+def _write_entries(directory: str, writer: int, count: int) -> None:
+    from summarize.model.cache import CACHE_VERSION, ResponseCache
+
+    cache = ResponseCache(directory)
+    for n in range(count):
+        text = f"writer {writer} entry {n} " + "x" * 20_000  # large: a torn write would show
+        entry = {"v": CACHE_VERSION, "content": text, "finish_reason": "stop", "mode": "text"}
+        cache.put("ab" + "0" * 62, entry)
+
+
+@pytest.mark.slow
+def test_cache_entries_stay_whole_when_processes_write_one_key_at_once(tmp_path):
+    """Workers of a cluster may answer the same request at once: every read sees a whole
+    entry (written to a temp file, then renamed), never a torn one."""
+    import multiprocessing
+
+    from summarize.model.cache import ResponseCache
+
+    context = multiprocessing.get_context("spawn")
+    writers = [
+        context.Process(target=_write_entries, args=(str(tmp_path), w, 150)) for w in range(3)
+    ]
+    for process in writers:
+        process.start()
+    cache, seen = ResponseCache(tmp_path), 0
+    while any(p.is_alive() for p in writers):
+        entry = cache.get("ab" + "0" * 62)
+        if entry is None:  # absent before the first write; a torn file also reads as None
+            assert seen == 0
+        else:
+            assert valid_entry(entry) and len(entry["content"]) > 20_000
+            seen += 1
+    for process in writers:
+        process.join()
+        assert process.exitcode == 0
+    assert seen > 0 and valid_entry(cache.get("ab" + "0" * 62))
+    assert [p.name for p in cache.root.rglob("*")] == ["ab", "ab" + "0" * 62 + ".json"]
+
+
 def test_a_bad_local_cluster_size_is_a_config_error():
     from summarize.digest.engine import connect
 
