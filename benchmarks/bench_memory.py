@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +34,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_scale import DATA, peak_mb, synthetic  # noqa: E402
 
 from summarize.settings import Settings  # noqa: E402
+
+SAMPLE_S = 15.0
 
 
 def _proc_mb(pid: int) -> tuple[float, float]:
@@ -101,8 +105,9 @@ def server_probe(cache_mib: int, texts: list[str], model: str | None) -> dict:
     }
 
 
-def digest_probe(articles: int, folder: Path) -> dict:
-    """This process's peak memory over a digest of synthetic articles (fake model)."""
+def digest_probe(articles: int, folder: Path, report) -> dict:
+    """This process's peak memory over a digest of synthetic articles (fake model);
+    `report(trace)` every `SAMPLE_S` seconds with the model calls made and memory so far."""
     from fake_model import fake_client
 
     from summarize.digest.build import build_digest
@@ -117,9 +122,21 @@ def digest_probe(articles: int, folder: Path) -> dict:
     client = fake_client(folder / "cache", digest={"jobs": 2})
     before = peak_mb()
     started = time.perf_counter()
+    trace: list[dict] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(SAMPLE_S):
+            rss, _ = _proc_mb(os.getpid())
+            row = {"s": round(time.perf_counter() - started), "model_calls": len(client.calls)}
+            trace.append({**row, "rss_mb": rss, "peak_rss_mb": peak_mb()})
+            report(trace)
+
+    threading.Thread(target=sample, daemon=True).start()
     try:
         digest = build_digest([str(path)], settings=client.settings, client=client)
     finally:
+        done.set()
         client.close()
     return {
         "articles": articles,
@@ -129,6 +146,7 @@ def digest_probe(articles: int, folder: Path) -> dict:
         "wall_s": round(time.perf_counter() - started, 1),
         "peak_rss_mb_before": before,
         "peak_rss_mb": peak_mb(),
+        "trace": trace,
     }
 
 
@@ -150,18 +168,26 @@ def main() -> None:
 
     texts = documents(args.documents) if args.cache_mib else []
     servers = [server_probe(mib, texts, args.model) for mib in args.cache_mib]
-    process = None
-    if not args.skip_digest:
-        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-            process = digest_probe(args.articles, Path(tmp))
     result = {
         "smoke": args.smoke,
         "machine": "2 CPU cores, shared with other jobs, no GPU",
         "servers": servers,
-        "process": process,
+        "process": None,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    def write(trace: list[dict] | None = None) -> None:
+        """The results so far (`process.trace` only, marked unfinished, while it runs)."""
+        if trace is not None:
+            result["process"] = {"finished": False, "articles": args.articles, "trace": trace}
+        args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    write()
+    if not args.skip_digest:
+        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+            result["process"] = {"finished": True, **digest_probe(args.articles, Path(tmp), write)}
+    write()
+    process = result["process"]
     if servers:
         print("| cache bound | documents | prompt tokens | RSS start | RSS end | peak | per doc |")
         print("|---|---|---|---|---|---|---|")

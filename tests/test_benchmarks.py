@@ -86,8 +86,9 @@ def _workers(doc: dict) -> None:
 def _memory(doc: dict) -> None:
     _keys("servers", "process", "smoke")(doc)
     assert doc["servers"] == []
-    _keys("articles", "stories", "failed_stories", "peak_rss_mb")(doc["process"])
-    assert doc["process"]["stories"] > 0 and doc["process"]["failed_stories"] == 0
+    _keys("articles", "stories", "failed_stories", "peak_rss_mb", "trace")(doc["process"])
+    assert doc["process"]["finished"] and doc["process"]["stories"] > 0
+    assert doc["process"]["failed_stories"] == 0
 
 
 def _scale(doc: dict) -> None:
