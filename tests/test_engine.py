@@ -205,29 +205,28 @@ def test_a_bad_local_cluster_size_is_a_config_error():
             pass
 
 
-def test_without_dask_the_cluster_option_says_how_to_install_it(tmp_path, monkeypatch):
+@pytest.fixture
+def no_dask(monkeypatch):
+    """As if Dask's distributed were not installed."""
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
         lambda name, *a: None if name == "distributed" else real(name, *a),
     )
+
+
+def test_without_dask_the_cluster_option_says_how_to_install_it(tmp_path, no_dask):
     settings = fake_settings(tmp_path, digest={"cluster": "local:2"})
     with pytest.raises(ConfigError, match=r"summarize\[cluster\]"):
         build_digest(INPUTS, settings=settings, now=NOW)
 
 
-def test_cli_cluster_without_dask_is_one_error_line(tmp_path, monkeypatch):
+def test_cli_cluster_without_dask_is_one_error_line(tmp_path, no_dask):
     from typer.testing import CliRunner
 
     from summarize.cli import app
 
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "distributed" else real(name, *a),
-    )
     args = ["digest", *INPUTS, "--out", str(tmp_path / "out"), "--no-state"]
     result = CliRunner().invoke(app, [*args, "--cluster", "local:2"])
     lines = [line for line in result.output.splitlines() if line.strip()]
