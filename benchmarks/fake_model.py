@@ -7,14 +7,20 @@ model would: the story draft copies the first sentences of each numbered article
 removes or repairs something), a repair copies the first source sentence it is shown. The whole
 pipeline (prompt, structured output, parsing, validation, repair, usage accounting)
 runs; only the writing is canned, so the figures of a smoke run mean nothing.
+`fake_server()` serves the same answers over HTTP on loopback, for other processes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -69,17 +75,10 @@ def _answer(body: dict) -> dict:
     return {}
 
 
-def _handler(request: httpx.Request) -> httpx.Response:
-    if not request.url.path.endswith("/chat/completions"):
-        return httpx.Response(404, json={"error": {"message": "fake model: chat only"}})
-    return httpx.Response(200, json=completion(request.content))
-
-
-def completion(raw: bytes) -> dict:
-    """The chat completion the fake model answers to a request body."""
-    body = json.loads(raw or b"{}")
+def completion(body: dict, size: int) -> dict:
+    """The fake model's chat completion for a request `body` of `size` bytes."""
     content = json.dumps(_answer(body))
-    prompt_tokens = len(raw) // 4
+    prompt_tokens = size // 4
     return {
         "id": "fake-0",
         "object": "chat.completion",
@@ -98,6 +97,57 @@ def completion(raw: bytes) -> dict:
             "total_tokens": prompt_tokens + len(content) // 4,
         },
     }
+
+
+def _handler(request: httpx.Request) -> httpx.Response:
+    if not request.url.path.endswith("/chat/completions"):
+        return httpx.Response(404, json={"error": {"message": "fake model: chat only"}})
+    return httpx.Response(
+        200, json=completion(json.loads(request.content or b"{}"), len(request.content))
+    )
+
+
+@contextlib.contextmanager
+def fake_server(
+    latency_s: float = 0.0,
+    on_request: Callable[[tuple[str, int]], bool] | None = None,
+    answered: list[str] | None = None,
+) -> Iterator[str]:
+    """The fake model behind a real HTTP server on loopback, for other processes (cluster
+    workers); yields its base URL. Each answer takes `latency_s`, concurrently (a thread a
+    request). `on_request(peer address)` runs first; False: close without an answer.
+    `answered` gets the sha256 of each request body answered."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            if on_request is not None and not on_request(self.client_address):
+                self.close_connection = True
+                return
+            if latency_s:
+                time.sleep(latency_s)
+            data = json.dumps(completion(json.loads(raw or b"{}"), len(raw))).encode()
+            if answered is not None:
+                answered.append(hashlib.sha256(raw).hexdigest())
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def fake_settings(cache_dir: Path, **overrides) -> Settings:

@@ -678,6 +678,15 @@ def digest(
     no_state: Annotated[
         bool, typer.Option("--no-state", help="Remember nothing: no story status.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Summarize the stories on a Dask cluster: its scheduler (tcp://host:8786) "
+            "or local:N worker processes (default: digest.cluster; needs summarize[cluster]).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Group the day's articles into stories and write a validated digest (Markdown, JSON,
     HTML, Atom).
@@ -705,6 +714,7 @@ def digest(
             "threshold": threshold,
             "outlets_file": outlets,
             "state_dir": state,
+            "cluster": cluster,
         },
     )
     if no_state and state is not None:

@@ -46,6 +46,10 @@ LOCAL_MODEL_NAME = "qwen2.5-coder-0.5b-instruct"
 # The context window assumed for a model other than the embedded one when
 # `context_tokens` is not set: what current OpenAI-compatible models offer at least.
 REMOTE_CONTEXT_TOKENS = 16384
+# MiB of prompt states the embedded llama.cpp server keeps for reuse (its own default is
+# 8192, which a long day fills): a digest never returns to an earlier story's prompt, so
+# 1 GiB costs no speed and keeps the 1.5B server near 3 GB on a machine shared with others.
+DEFAULT_CACHE_RAM_MIB = 1024
 
 
 class ConfigWarning(UserWarning):
@@ -217,6 +221,11 @@ class DigestSettings(_Group):
     state_lock_wait_s: float = Field(
         60.0, ge=0, description="seconds to wait for a state folder another digest is using"
     )
+    cluster: str | None = Field(
+        None,
+        description="Dask scheduler (tcp://host:8786) or local:N (N worker processes here) "
+        "that summarizes the stories; None: this process. Needs summarize[cluster]",
+    )
 
 
 class Settings(BaseSettings):
@@ -262,6 +271,11 @@ class Settings(BaseSettings):
     # llama.cpp threads spin while they wait: on a small machine, leave a core to the rest
     # (measured on 2 cores under load: 31 tokens/s with 1 thread, about 1 with 2).
     local_threads: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1)
+    local_cache_ram_mib: int = Field(
+        DEFAULT_CACHE_RAM_MIB,
+        ge=-1,
+        description="MiB of prompt states the embedded server keeps (0: none, -1: no limit)",
+    )
     config_file: Path | None = Field(None, validation_alias=AliasChoices("SUMMARIZE_CONFIG"))
     nli_model: Path | None = Field(
         None, description="folder with model.onnx + tokenizer.json for the `nli` scorer"

@@ -90,6 +90,22 @@ def _shutdown(doc: dict) -> None:
     assert all(r["right_status"] == r["runs"] == 1 and r["max_s"] > 0 for r in doc["runs"])
 
 
+def _workers(doc: dict) -> None:
+    _keys("articles", "latency_s", "runs", "smoke")(doc)
+    assert [r["workers"] for r in doc["runs"]] == [1]
+    for run in doc["runs"]:
+        _keys("stories", "failed_stories", "wall_s", "stories_per_minute", "worker_cpu_s")(run)
+        assert run["stories"] > 0 and run["failed_stories"] == 0
+
+
+def _memory(doc: dict) -> None:
+    _keys("servers", "process", "smoke")(doc)
+    assert doc["servers"] == []
+    _keys("articles", "stories", "failed_stories", "peak_rss_mb", "trace")(doc["process"])
+    assert doc["process"]["finished"] and doc["process"]["stories"] > 0
+    assert doc["process"]["failed_stories"] == 0
+
+
 def _scale(doc: dict) -> None:
     _keys("runs", "smoke", "machine")(doc)
     (run,) = doc["runs"]
@@ -139,6 +155,8 @@ CASES = {
     "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
     "bench_soak.py": (BENCH / "results" / "soak.json", _soak),
     "bench_shutdown.py": (BENCH / "results" / "shutdown.json", _shutdown),
+    "bench_workers.py": (BENCH / "results" / "workers.json", _workers),
+    "bench_memory.py": (BENCH / "results" / "memory.json", _memory),
     "bench_relations.py": (BENCH / "results" / "relations.json", _relations),
     "fit_rules.py": (REPO / "summarize" / "data" / "rules.json", _fit_rules),
     "fit_decision.py": (REPO / "summarize" / "data" / "decision.json", _fit_decision),

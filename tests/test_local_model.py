@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from summarize.errors import ConfigError
 from summarize.model import local as local_model
 from summarize.model.client import ModelClient, open_client
 from summarize.model.local import LocalModelError, gguf_path, local_server
@@ -238,3 +239,35 @@ def test_chunked_model_is_assembled_once_and_checked(monkeypatch, tmp_path) -> N
     assert list(path.parent.iterdir()) == []
     with pytest.raises(LocalModelError, match="unknown embedded model"):
         gguf_path("no-such-model")
+
+
+def test_serve_bounds_the_prompt_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama.cpp keeps every prompt's state up to cache_ram_mib (8192 by its default):
+    the server is started with the configured bound instead."""
+    xllamacpp = pytest.importorskip("xllamacpp")
+    seen: dict[str, int] = {}
+
+    class Started(Exception):
+        pass
+
+    def server(params):
+        seen["cache_ram_mib"] = params.cache_ram_mib
+        raise Started
+
+    monkeypatch.setattr(xllamacpp, "Server", server)
+    with pytest.raises(Started):
+        local_model.serve("model.gguf", 0, 512, 1, None, cache_ram_mib=64)
+    assert seen == {"cache_ram_mib": 64}
+    with pytest.raises(ConfigError, match="local_cache_ram_mib"):
+        Settings(local_cache_ram_mib=-2, config_file=os.devnull)
+
+
+@needs_model
+def test_the_cache_bound_setting_reaches_the_server(tmp_path: Path) -> None:
+    settings = Settings(**{**_settings(tmp_path).model_dump(), "local_cache_ram_mib": 96})
+    with local_server(settings) as url:
+        cmdline = Path(f"/proc/{url.pid}/cmdline")
+        if not cmdline.exists():
+            pytest.skip("no /proc here")
+        args = cmdline.read_text().split("\0")
+        assert args[args.index("--cache-ram") + 1] == "96"

@@ -245,6 +245,10 @@ def build_digest(
     cache_dir = Path(cache_dir) if cache_dir is not None else Path(settings.cache_dir)
     options = settings.digest.updated(jobs=jobs, threshold=threshold)  # ConfigError if out of range
     jobs, threshold = options.jobs, options.threshold
+    if options.cluster:  # a missing engine fails now, not after reading and grouping
+        from summarize.digest.engine import check_installed
+
+        check_installed()
     if outlets is None:
         outlets = settings.digest.outlets_file
     labels = (
@@ -420,6 +424,11 @@ def _summarize_all(
     the digest's time budget, stopped by the circuit breaker or by Ctrl-C."""
     run = _Run(stories=[None] * len(clusters))
     if not clusters:
+        return run
+    if settings.digest.cluster:  # one Dask task per story, on the cluster (digest/engine.py)
+        from summarize.digest.engine import summarize_on_cluster
+
+        summarize_on_cluster(run, clusters, summarize, settings=settings, on_done=on_done)
         return run
     with contextlib.ExitStack() as stack:
         if client is None and getattr(summarize, "func", summarize) is _summarize_cluster:

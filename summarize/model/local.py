@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from summarize.errors import ModelError
-from summarize.settings import LOCAL_MODEL_NAME, Settings
+from summarize.settings import DEFAULT_CACHE_RAM_MIB, LOCAL_MODEL_NAME, Settings
 
 log = logging.getLogger("summarize")
 
@@ -299,6 +299,8 @@ def local_server(
         str(settings.local_ctx),
         "--threads",
         str(settings.local_threads),
+        "--cache-ram",
+        str(settings.local_cache_ram_mib),
         "--parent-pid",
         str(os.getpid()),
         "--alias",
@@ -427,6 +429,7 @@ def serve(
     parent_pid: int | None,
     api_key: str = "",
     alias: str = LOCAL_MODEL_NAME,
+    cache_ram_mib: int = DEFAULT_CACHE_RAM_MIB,
 ) -> None:
     """Child entry point: start the server, announce its address, live until told to stop.
 
@@ -442,6 +445,7 @@ def serve(
     params.n_ctx = ctx
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
+    params.cache_ram_mib = cache_ram_mib  # llama.cpp's own default, 8192, grows all day
     params.model_alias = {alias}
     if api_key:
         params.api_keys = [api_key]
@@ -468,6 +472,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument(
+        "--cache-ram",
+        type=int,
+        default=DEFAULT_CACHE_RAM_MIB,
+        help="MiB of prompt states kept for reuse (0: none, -1: no limit)",
+    )
     parser.add_argument("--alias", default=LOCAL_MODEL_NAME, help="the model name it answers to")
     parser.add_argument(
         "--prepare",
@@ -497,7 +507,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(str(exc))
     api_key = os.environ.pop(KEY_ENV, "")
     with contextlib.suppress(KeyboardInterrupt):
-        serve(model, args.port, args.ctx, args.threads, args.parent_pid, api_key, args.alias)
+        serve(
+            model,
+            args.port,
+            args.ctx,
+            args.threads,
+            args.parent_pid,
+            api_key,
+            args.alias,
+            args.cache_ram,
+        )
 
 
 if __name__ == "__main__":
