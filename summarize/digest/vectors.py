@@ -4,7 +4,7 @@ The digest's state folder holds them (`<state>/vectors/vectors.npz`): tomorrow's
 digest reuses the vectors of today's articles (a feed still carrying yesterday's
 items), and the continuity matching reuses those of the stories it remembers. A vector
 is keyed by the sha256 of the model's id and the text, so a changed text or another
-model is embedded afresh. Vectors are kept as float16 with the day they were last
+model is embedded afresh. Vectors are kept as float16 with the time they were last
 used; saving drops those unused for `keep_days` and keeps at most `MAX_VECTORS`, the
 most recently used. The file is replaced atomically (a temp file, then a rename); a
 file that cannot be read is ignored (one warning) and rewritten on the next save:
@@ -32,10 +32,6 @@ MAX_VECTORS = 250_000  # about 190 MB on disk (384 float16 and a 32-byte key eac
 KEEP_DAYS = 14
 
 
-def _today() -> int:
-    return int(time.time() // 86400)
-
-
 class VectorCache:
     """An embedding function with a content-hash cache in `folder` (loaded lazily)."""
 
@@ -50,7 +46,7 @@ class VectorCache:
         self._embed: Callable[[list[str]], np.ndarray] = embed_fn
         self._rows: dict[bytes, int] | None = None
         self._vectors: list[np.ndarray] = []
-        self._used: list[int] = []
+        self._used: list[float] = []  # when each vector was last used (unix seconds)
         self.hits = 0
         self.embedded = 0  # texts embedded (cache misses) since this cache was opened
 
@@ -74,7 +70,7 @@ class VectorCache:
             log.warning("vector cache %s ignored (%s): texts are embedded again", self.path, exc)
             return self._rows
         self._vectors = list(vectors)
-        self._used = used.astype(np.int64).tolist()
+        self._used = used.astype(np.float64).tolist()
         self._rows = {bytes(k): i for i, k in enumerate(keys)}
         return self._rows
 
@@ -84,7 +80,7 @@ class VectorCache:
     def __call__(self, texts: list[str]) -> np.ndarray:
         """Embeddings of `texts` (float32, L2-normalised as the model gives them)."""
         rows = self._load()
-        today = _today()
+        now = time.time()
         keys = [self.key(t) for t in texts]
         todo: dict[bytes, str] = {}
         for k, t in zip(keys, texts, strict=True):
@@ -95,13 +91,13 @@ class VectorCache:
             for k, v in zip(todo, fresh, strict=True):
                 rows[k] = len(self._vectors)
                 self._vectors.append(v.astype(np.float16))
-                self._used.append(today)
+                self._used.append(now)
         self.embedded += len(todo)
         self.hits += len(texts) - len(todo)
         out = np.zeros((len(texts), 384 if not self._vectors else len(self._vectors[0])))
         for i, k in enumerate(keys):
             row = rows[k]
-            self._used[row] = today
+            self._used[row] = now
             out[i] = self._vectors[row]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -111,8 +107,8 @@ class VectorCache:
         rows = self._load()
         if not rows:
             return
-        used = np.asarray(self._used, dtype=np.int64)
-        keep = np.flatnonzero(used >= _today() - keep_days)
+        used = np.asarray(self._used, dtype=np.float64)
+        keep = np.flatnonzero(used >= time.time() - keep_days * 86400.0)
         keep = keep[np.argsort(-used[keep], kind="stable")][:max_vectors]
         keep.sort()
         keys = np.array(list(rows), dtype="S32")
@@ -130,7 +126,7 @@ class VectorCache:
                     vectors=np.stack([self._vectors[i] for i in keep])
                     if len(keep)
                     else np.zeros((0, len(self._vectors[0])), dtype=np.float16),
-                    used=used[keep].astype(np.int32),
+                    used=used[keep],
                 )
                 f.flush()
                 os.fsync(f.fileno())
