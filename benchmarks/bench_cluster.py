@@ -386,7 +386,8 @@ def cross_validate(folds, embed_fn, configs: dict, grid, baseline_grid) -> dict:
     scored = {name: [] for name in [*configs, "baseline_tfidf"]}
     shares = {name: [] for name in configs}
     chosen = {name: [] for name in [*configs, "baseline_tfidf"]}
-    for train, test in folds:
+    for f, (train, test) in enumerate(folds):
+        print(f"fold {f + 1}/{len(folds)}: {list(configs)}", file=sys.stderr, flush=True)
         build_graphs(train + test, embed_fn)
         for name, (band, dropped) in configs.items():
             pairing, t = choose(train, band, dropped, grid)
