@@ -158,11 +158,15 @@ def test_neighbour_blocking_matches_scoring_every_pair(monkeypatch) -> None:
             )
     sig = cluster.signals(articles)
     every = cluster.scored_pairs(sig, neighbours=len(articles))  # every pair scored
-    exact = {frozenset(articles[i].id for i in g) for g in cluster.cluster_graph(every, 0.83)}
+    exact = {
+        frozenset(articles[i].id for i in g)
+        for g in cluster.cluster_graph(every, cluster.THRESHOLD)
+    }
     assert exact == {frozenset(a.id for a in s) for s in cluster_articles(articles)}
     monkeypatch.setattr(cluster, "BLOCK", 7)
+    sig = cluster.signals(articles)  # embeddings asked for afresh
     r, c = cluster.candidate_pairs(sig, neighbours=12)
     assert len(r) < len(articles) * (len(articles) - 1) // 2  # not every pair
-    graph = cluster.Graph(sig.n, r, c, cluster.pair_values(sig, r, c))
+    graph = cluster.Graph(sig.n, r, c, cluster.pair_values(sig, r, c), sig)
     groups = cluster.cluster_graph(graph, cluster.THRESHOLD)
     assert {frozenset(articles[i].id for i in g) for g in groups} == exact
