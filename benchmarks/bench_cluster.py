@@ -317,12 +317,9 @@ def run(items: list[Sample], pairing: cluster.Pairing, thresholds) -> list[dict]
         g = s.graph
         reset(g)
         p = cluster.probabilities(g, pairing)
-        out.append(
-            {
-                t: cluster.labels(cluster.average_linkage(g.n, g.r, g.c, p, 1.0 - t), g.n)
-                for t in thresholds
-            }
-        )
+        merges = []  # one linkage down to the lowest cut, then each cut is a prefix
+        cluster.average_linkage(g.n, g.r, g.c, p, 1.0 - max(thresholds), merges)
+        out.append({t: cluster.cut(g.n, merges, 1.0 - t) for t in thresholds})
     return out
 
 

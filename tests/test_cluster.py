@@ -170,3 +170,22 @@ def test_neighbour_blocking_matches_scoring_every_pair(monkeypatch) -> None:
     graph = cluster.Graph(sig.n, r, c, cluster.pair_values(sig, r, c), sig)
     groups = cluster.cluster_graph(graph, cluster.THRESHOLD)
     assert {frozenset(articles[i].id for i in g) for g in groups} == exact
+
+
+def test_a_cut_of_the_merges_is_the_linkage_at_that_cut() -> None:
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from summarize.digest.cluster import average_linkage, cut, labels
+
+    rng = np.random.default_rng(3)
+    n = 40
+    r, c = np.triu_indices(n, 1)
+    keep = rng.random(len(r)) < 0.3
+    r, c = r[keep], c[keep]
+    sims = rng.random(len(r))
+    merges: list = []
+    average_linkage(n, r, c, sims, 0.05, merges)
+    for min_sim in (0.9, 0.6, 0.3, 0.05):
+        direct = labels(average_linkage(n, r, c, sims, min_sim), n)
+        assert adjusted_rand_score(direct, cut(n, merges, min_sim)) == 1.0

@@ -391,14 +391,20 @@ def pair_features(values: np.ndarray, bg: np.ndarray, r: np.ndarray, c: np.ndarr
 
 
 def average_linkage(
-    n: int, r: np.ndarray, c: np.ndarray, sims: np.ndarray, min_sim: float
+    n: int,
+    r: np.ndarray,
+    c: np.ndarray,
+    sims: np.ndarray,
+    min_sim: float,
+    merges: list | None = None,
 ) -> list[list[int]]:
     """Average-linkage (UPGMA) clusters of `n` items from a sparse similarity graph.
 
     A pair without an edge counts as similarity 0. Two clusters merge while the mean
     similarity over all their pairs is at least `min_sim` (the best pair first), which
     is cutting the dendrogram at distance `1 - min_sim`. Memory and time follow the
-    number of edges, not n x n.
+    number of edges, not n x n. `merges`, if given, gets each merge as (item, item,
+    similarity), best first: a cut at any higher `min_sim` is a prefix (`cut`).
     """
     size = [1] * n
     members: list[list[int] | None] = [[i] for i in range(n)]
@@ -423,6 +429,8 @@ def average_linkage(
             continue  # stale: the pair's average changed since it was pushed
         if current < min_sim:
             break
+        if merges is not None:
+            merges.append((a, b, current))
         if len(nbr[a]) < len(nbr[b]):
             a, b = b, a  # fold the smaller neighbourhood into the larger
         for other, s in nbr[b].items():
@@ -442,6 +450,19 @@ def average_linkage(
             if avg >= min_sim:
                 heapq.heappush(heap, (-avg, min(a, other), max(a, other)))
     return [sorted(m) for m in members if m is not None]
+
+
+def cut(n: int, merges: list, min_sim: float) -> np.ndarray:
+    """A label per item: the clusters of `average_linkage`'s merges down to `min_sim`."""
+    from scipy.cluster.hierarchy import DisjointSet
+
+    sets = DisjointSet(range(n))
+    for a, b, sim in merges:
+        if sim < min_sim:
+            break
+        sets.merge(a, b)
+    root = {}
+    return np.array([root.setdefault(sets[i], len(root)) for i in range(n)], dtype=np.int64)
 
 
 def labels(groups: list[list[int]], n: int) -> np.ndarray:
