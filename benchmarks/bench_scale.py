@@ -27,6 +27,7 @@ Prints a Markdown table and writes benchmarks/results/scale.json (`--out`). The
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import re
@@ -66,6 +67,7 @@ _SYLLABLES = [
 ]
 
 
+@functools.cache
 def _invented(word: str, replica: int) -> str:
     rng = random.Random(f"{word}/{replica}")
     return "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 3)))).capitalize()
