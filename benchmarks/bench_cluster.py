@@ -17,12 +17,14 @@ index and B³ F1, averaged over the days (and folds). The training side is built
 same way from the other folds' events (days of each kind plus their pool).
 
 Feature choice: the pair model is cross-validated with and without each new signal
-(title stems, days apart); a signal is kept only if it raises the mean held-out ARI.
+(title stems, days apart); a signal is kept only if it raises the held-out ARI (the
+mean of the four settings).
 Then the embedding is cross-validated the same way: none, the pairs whose cheap
 probability falls in a band (0.1-0.9, 0.2-0.8, 0.3-0.7), every pair; the narrowest band
-within 0.005 of the best held-out ARI is chosen (embedding is the grouping's cost). The shipped model (`PAIR_MODEL` in
-`summarize/digest/cluster.py`, the threshold in `DigestSettings`) is the chosen
-configuration refitted on all events, with `k`, core cut and threshold picked on them.
+within 0.005 of the best held-out ARI is chosen (embedding is the grouping's cost).
+The shipped model (`PAIR_MODEL` in `summarize/digest/cluster.py`, the threshold in
+`DigestSettings`) is the chosen configuration refitted on all events, with `k`, core
+cut and threshold picked on them.
 
 Big-story guard: in each held-out pool, 5 events grow to 11-12 articles with remixes
 of their own sentences; "big kept" is the mean share of a grown story's articles
