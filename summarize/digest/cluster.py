@@ -60,7 +60,7 @@ DAYS_CAP = 7.0  # days apart beyond which two articles are as far as can be
 THRESHOLD = DigestSettings().threshold
 NEIGHBOURS = 30  # nearest neighbours per article and signal that are scored at all
 BLOCK = 1024  # rows per block of the neighbour search
-SEARCH_MAX_DF = 1000  # terms in more articles than this are left out of the search
+SEARCH_MAX_DF = 500  # terms in more articles than this are left out of the search
 PAIR_CHUNK = 50_000  # pairs per chunk when their signals are computed
 
 
@@ -266,15 +266,20 @@ def signals(articles: list[Article], embed_fn=None, embed_all: bool = False) -> 
 def _sparse_top_k(block, offset: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of the `k` largest stored values of each row of a sparse `block`
     (rows `offset`...), the row's own item left out."""
-    block = block.tocoo()
-    rows, cols, vals = block.row, block.col, block.data
-    keep = (cols != rows + offset) & (vals > 0)
-    rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    order = np.lexsort((-vals, rows))
-    rows, cols = rows[order], cols[order]
-    first = np.searchsorted(rows, rows, side="left")
-    top = (np.arange(len(rows)) - first) < k
-    return rows[top] + offset, cols[top]
+    block = block.tocsr()
+    rows, cols = [], []
+    for i in range(block.shape[0]):
+        a, b = block.indptr[i], block.indptr[i + 1]
+        found, values = block.indices[a:b], block.data[a:b]
+        keep = (found != offset + i) & (values > 0)
+        found, values = found[keep], values[keep]
+        if len(found) > k:
+            found = found[np.argpartition(-values, k - 1)[:k]]
+        rows.append(np.full(len(found), offset + i, dtype=np.int64))
+        cols.append(found.astype(np.int64))
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(cols)
 
 
 def _searchable(matrix, max_df: int):
@@ -298,12 +303,12 @@ def candidate_pairs(
         keep = r < q
         return r[keep].astype(np.int64), c[keep].astype(np.int64)
     found = []
-    max_df = max(SEARCH_MAX_DF, neighbours * 4)
+    max_df = max(SEARCH_MAX_DF, neighbours * 4)  # a fixed cap: the search stays linear
     for left, right in (
         (sig.tfidf, sig.tfidf),
         (sig.entity_weights, sig.entity_present),
     ):
-        left, right_t = _searchable(left, max_df), _searchable(right, max_df).T.tocsc()
+        left, right_t = _searchable(left, max_df), _searchable(right, max_df).T.tocsr()
         for start in range(0, q, BLOCK):
             stop = min(q, start + BLOCK)
             found.append(_sparse_top_k(left[start:stop] @ right_t, start, neighbours))
