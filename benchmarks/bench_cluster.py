@@ -473,7 +473,8 @@ def main() -> None:
     banded = [f"embed pairs in {b[0]:.1f}-{b[1]:.1f}" for b in BANDS]
     top = max(embedding[n]["mean_ari"] for n in banded)
     chosen_band = next(
-        b for b, n in zip(BANDS, banded, strict=True)[::-1]
+        b
+        for b, n in zip(BANDS, banded, strict=True)[::-1]
         if embedding[n]["mean_ari"] >= top - BAND_SLACK
     )
     band = chosen_band

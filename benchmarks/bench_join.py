@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_scale import child, write_runs  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 DAY1 = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)
@@ -86,6 +87,7 @@ def events_as_stories(n_stories: int, today: int):
 
 
 def one(n_stories: int, today: int) -> dict:
+    """The state of `n_stories`, saved and loaded, and `today` stories joined to it."""
     from bench_scale import peak_mb
 
     from summarize.digest import state as st
@@ -165,17 +167,8 @@ def main() -> None:
     if args.out is None:
         folder = Path(tempfile.mkdtemp(prefix="bench-join-")) if args.smoke else None
         args.out = (folder or ROOT / "benchmarks" / "results") / "join.json"
-    runs = []
-    for n in args.stories:
-        cmd = [sys.executable, __file__, "--one", str(n), "--today", str(args.today)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            sys.exit(f"{n} stories failed:\n{proc.stderr[-3000:]}")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(f"{n} stories: join {runs[-1]['join_s']} s", file=sys.stderr, flush=True)
-    result = {"smoke": args.smoke, "machine": "2 CPU cores, shared with other jobs", "runs": runs}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    runs = [child(Path(__file__), n, ["--today", str(args.today)]) for n in args.stories]
+    write_runs(args.out, args.smoke, runs)
     print(
         "| stories in state | state file | save | load | join (embedding) | embedded "
         "| continuing joined | new kept new | peak RSS |"

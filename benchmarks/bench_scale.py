@@ -273,6 +273,22 @@ def one(n: int, validate: int | None, check_cache: bool = False) -> dict:
     return result
 
 
+def child(script: Path, n: int, extra: list[str]) -> dict:
+    """Run `script --one n EXTRA` in a fresh process (its own peak memory); its JSON."""
+    cmd = [sys.executable, str(script.resolve()), "--one", str(n), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"{script.name} {n} failed:\n{proc.stderr[-3000:]}")
+    print(f"{script.name} {n}: done", file=sys.stderr, flush=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def write_runs(out: Path, smoke: bool, runs: list[dict]) -> None:
+    result = {"smoke": smoke, "machine": "2 CPU cores, shared with other jobs", "runs": runs}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 100000])
@@ -306,20 +322,11 @@ def main() -> None:
             if r["articles"] not in args.sizes
         ]
     for n in args.sizes:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--one", str(n)]
-        if args.validate is not None:
-            cmd += ["--validate", str(args.validate)]
-        if n == min(args.sizes):
-            cmd.append("--cache-check")
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            sys.exit(f"size {n} failed:\n{proc.stderr[-3000:]}")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        print(f"{n} articles: {runs[-1]['grouping_s']} s", file=sys.stderr, flush=True)
+        extra = [] if args.validate is None else ["--validate", str(args.validate)]
+        extra += ["--cache-check"] if n == min(args.sizes) else []
+        runs.append(child(Path(__file__), n, extra))
     runs.sort(key=lambda r: r["articles"])
-    result = {"smoke": args.smoke, "machine": "2 CPU cores, shared with other jobs", "runs": runs}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_runs(args.out, args.smoke, runs)
 
     print(
         "| articles | stories (gold) | embedded | cheap signals | neighbours + pairs "
