@@ -474,7 +474,7 @@ def main() -> None:
     top = max(embedding[n]["mean_ari"] for n in banded)
     chosen_band = next(
         b
-        for b, n in zip(BANDS, banded, strict=True)[::-1]
+        for b, n in list(zip(BANDS, banded, strict=True))[::-1]
         if embedding[n]["mean_ari"] >= top - BAND_SLACK
     )
     band = chosen_band
