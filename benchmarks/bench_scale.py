@@ -188,6 +188,12 @@ def cache_check(articles) -> dict:
     return out
 
 
+def progress(n: int, figures: dict) -> None:
+    """Each stage's figures on stderr as they come (a long run that is stopped keeps them)."""
+    shown = {k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}
+    print(f"{n}: {shown} peak {peak_mb()} MB", file=sys.stderr, flush=True)
+
+
 def one(n: int, validate: int | None, check_cache: bool = False) -> dict:
     """Group (and validate) `n` synthetic articles in this process; the figures."""
     from sklearn.metrics import adjusted_rand_score
@@ -195,7 +201,9 @@ def one(n: int, validate: int | None, check_cache: bool = False) -> dict:
     from summarize.digest import cluster
     from summarize.model.embed import embed, load
 
+    t = time.perf_counter()
     articles, gold = synthetic(n)
+    progress(n, {"synthetic_s": time.perf_counter() - t})
     load()  # the model's load is not the grouping's cost
     base_mb = peak_mb()
     times = {}
@@ -203,16 +211,20 @@ def one(n: int, validate: int | None, check_cache: bool = False) -> dict:
     t = time.perf_counter()
     sig = cluster.signals(articles, embed_fn=embed)
     times["cheap_signals_s"] = time.perf_counter() - t
+    progress(n, times)
     t = time.perf_counter()
     graph = cluster.scored_pairs(sig)
     times["neighbours_and_pairs_s"] = time.perf_counter() - t
+    progress(n, times)
     t = time.perf_counter()
     p = cluster.probabilities(graph)
     times["embedding_s"] = sig.embed_s
     times["cores_and_pair_models_s"] = time.perf_counter() - t - sig.embed_s
+    progress(n, {**times, "embedded": int(sig.embedded.sum())})
     t = time.perf_counter()
     groups = cluster.average_linkage(graph.n, graph.r, graph.c, p, 1.0 - cluster.THRESHOLD)
     times["linkage_s"] = time.perf_counter() - t
+    progress(n, times)
     grouping_s = time.perf_counter() - started
     grouping_mb = peak_mb()
     pred = cluster.labels(groups, len(articles))

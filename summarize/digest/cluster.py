@@ -97,12 +97,12 @@ class Pairing:
 # Fitted by benchmarks/bench_cluster.py on all allsides-dev events (the cross-validated
 # choices of features, k, core cut, band and threshold).
 PAIR_MODEL = Pairing(
-    cheap=PairModel(coef=(0.0, 2.43, -0.165, 0.0, 0.0, 0.0, 3.983, 3.009), intercept=-4.777),
-    full=PairModel(coef=(4.386, 2.43, -0.165, 0.0, 0.0, 8.081, 3.983, 3.009), intercept=-4.777),
+    cheap=PairModel(coef=(0.0, 12.436, 3.724, 0.0, -6.665, 0.0, 10.71, 0.453), intercept=-2.965),
+    full=PairModel(coef=(2.54, 2.025, -1.055, 0.0, -2.95, 5.023, 2.736, 0.647), intercept=-0.723),
     band=(0.1, 0.9),
-    background_k=5,
+    background_k=3,
     core_distance=0.3,
-    prior=(0.552, 0.075, 0.383),
+    prior=(0.523, 0.079, 0.393),
 )
 
 
