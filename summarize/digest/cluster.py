@@ -8,9 +8,9 @@ over cheap signals that fail differently:
 - TF-IDF cosine (words and word pairs) of the whole text: shared specific wording;
 - named-entity overlap (capitalised names, places and figures, weighted by rarity):
   the same people, places and numbers; what separates two events on one topic;
-- title overlap (TF-IDF of stemmed title words): the event's main verb and its
-  object ("indicted", "resigns", "strike"), which a topic shares less than its nouns;
 - days apart (publication dates): two events on one topic weeks apart;
+- title overlap (TF-IDF of stemmed title words: the event's main verb and its object)
+  is computed too, but cross-validation did not keep it (its coefficients are 0);
 - embeddings (packaged MiniLM) of the title and first sentence: paraphrase-aware,
   and the only costly signal, so it is computed last and only where it decides.
 
