@@ -3,9 +3,10 @@
 One JSON file, `DIR/stories.json`, holds a record per story written in the last
 `digest.state_days` days: its stable id, when it was first and last written and last
 changed, the keys of its articles (normalised URL, id, and a hash of the text), the
-lead (title and first sentence) of each of its latest articles, and the sentences
-shown so far. The leads' embeddings live in the folder's vector cache
-(`DIR/vectors/`, `digest.vectors`), keyed by content, so no text is embedded twice.
+title and first 100 words of each of its latest articles, and the sentences shown so
+far. The embeddings of those articles' leads (title and first sentence) live in the
+folder's vector cache (`DIR/vectors/`, `digest.vectors`), keyed by content, so no text
+is embedded twice.
 
 A story of today's digest continues a record when
 
@@ -49,7 +50,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from summarize.digest.cluster import first_sentence, lead_text
+from summarize.digest.cluster import lead_text
 from summarize.errors import InputError
 from summarize.model.embed import DIM
 from summarize.models import Article, Story
@@ -60,6 +61,7 @@ log = logging.getLogger("summarize")
 STATE_FILE = "stories.json"
 VERSION = 1
 LEAD_ARTICLES = 4  # leads kept per record: its newest articles
+LEAD_TEXT_WORDS = 100  # words kept of each: what its TF-IDF and names are scored on
 MAX_KEYS = 200  # article keys kept per record
 MAX_SENTENCES = 120  # sentence texts kept per record
 SAME_SENTENCE = 0.8  # content-word Jaccard at which two sentences are the same one
@@ -93,7 +95,7 @@ class Lead(BaseModel):
     title: str = ""
     outlet: str = ""
     url: str | None = None
-    text: str  # the first sentence of its text (with the title: the clustering's lead)
+    text: str  # its first words (their first sentence, with the title, is what is embedded)
     vector: str = ""  # its embedding, float16, base64 (older files; now in the vector cache)
 
 
@@ -443,7 +445,7 @@ def _remember(record: Record, story: Story, keys: set[str], now: datetime) -> No
                 title=article.title,
                 outlet=article.outlet,
                 url=article.url,
-                text=first_sentence(article.clean_text()),
+                text=" ".join(article.clean_text().split()[:LEAD_TEXT_WORDS]),
             )
         )
         have.add(key)
