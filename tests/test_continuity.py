@@ -329,8 +329,8 @@ def test_a_lock_left_by_a_killed_digest_is_taken_over(tmp_path: Path) -> None:
 
 
 def test_the_next_digest_reuses_the_vectors_of_the_last(tmp_path: Path, monkeypatch) -> None:
-    """The state folder's vector cache: a lead embedded yesterday is not embedded again,
-    and a digest of the same articles embeds nothing at all."""
+    """The state folder's vector cache: over three digests (the third re-reads the
+    second's articles), no text is embedded twice."""
     import summarize.model.embed as model
 
     real, asked = model.embed, []
@@ -346,11 +346,10 @@ def test_the_next_digest_reuses_the_vectors_of_the_last(tmp_path: Path, monkeypa
     first = {t for call in asked for t in call}
     assert first, "the examples have uncertain pairs"
     assert (state / "vectors" / "vectors.npz").is_file()
-    asked.clear()
     day2 = _folder(tmp_path, "day2", ["brennmouth-evening-post-fares.txt"])
     _digest([day1, day2], state, DAY2, tmp_path)
-    assert not {t for call in asked for t in call} & first
-    asked.clear()
     again = _digest([day1, day2], state, DAY2, tmp_path)
-    assert asked == []
+    texts = [t for call in asked for t in call]
+    assert len(texts) > len(first), "later digests asked for texts of their own"
+    assert len(texts) == len(set(texts)), "a text was embedded twice"
     assert {s.status for s in again.stories} <= {"unchanged", "update"}

@@ -422,6 +422,13 @@ def _apply(story: Story, record: Record | None, keys: set[str], now: datetime) -
         story.updated = record.updated
 
 
+def _first_words(text: str, n: int) -> str:
+    """The first `n` words of `text`, its line breaks kept (they end its first sentence,
+    so the remembered lead embeds as the article's own did)."""
+    found = re.match(rf"\s*(?:\S+\s+){{0,{n - 1}}}\S+", text)
+    return found.group().strip() if found else ""
+
+
 def _remember(record: Record, story: Story, keys: set[str], now: datetime) -> None:
     record.last_seen = now
     record.updated = story.updated or now
@@ -445,7 +452,7 @@ def _remember(record: Record, story: Story, keys: set[str], now: datetime) -> No
                 title=article.title,
                 outlet=article.outlet,
                 url=article.url,
-                text=" ".join(article.clean_text().split()[:LEAD_TEXT_WORDS]),
+                text=_first_words(article.clean_text(), LEAD_TEXT_WORDS),
             )
         )
         have.add(key)
