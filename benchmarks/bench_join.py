@@ -111,6 +111,11 @@ def one(n_stories: int, today: int) -> dict:
         t = time.perf_counter()
         loaded = st.load_state(folder, DAY2)
         load_s = time.perf_counter() - t
+        print(
+            f"{n_stories}: state {size / 2**20:.1f} MB, save {save_s:.1f} s, load {load_s:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         stories = [Story(articles=a, sentences=[Claim(text=a[0].title)]) for a, _ in continuing]
         stories += [Story(articles=a, sentences=[Claim(text=a[0].title)]) for a in fresh]
         cache = state_cache(folder)
