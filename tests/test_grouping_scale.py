@@ -62,6 +62,17 @@ def test_a_second_run_embeds_nothing_and_a_changed_text_is_embedded_again(tmp_pa
     assert fake.calls[-1] == texts[:1], "another model's vectors are not reused"
 
 
+def test_a_key_ending_in_zero_bytes_is_found_again(tmp_path: Path):
+    fake = FakeEmbed()
+    cache = _cache(tmp_path, fake)
+    text = next(t for t in (f"text {i}" for i in range(100_000)) if cache.key(t)[-1] == 0)
+    cache([text, "another"])
+    cache.save()
+    again = _cache(tmp_path, fake)
+    again([text, "another"])
+    assert again.embedded == 0 and again.hits == 2
+
+
 def test_a_corrupt_cache_file_is_ignored_and_rewritten(tmp_path: Path, caplog):
     (tmp_path / FILE).write_bytes(b"not a numpy file at all")
     fake = FakeEmbed()

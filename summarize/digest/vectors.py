@@ -60,8 +60,10 @@ class VectorCache:
         try:
             with np.load(self.path, allow_pickle=False) as data:
                 keys, vectors, used = data["keys"], data["vectors"], data["used"]
-            if keys.dtype != np.dtype("S32") or vectors.ndim != 2 or len(used) != len(keys):
+            if keys.dtype != np.uint8 or keys.shape[1:] != (32,) or vectors.ndim != 2:
                 raise ValueError("not a vector cache")
+            if len(used) != len(keys):
+                raise ValueError("keys and times differ in number")
             if len(vectors) != len(keys):
                 raise ValueError("keys and vectors differ in number")
         except FileNotFoundError:
@@ -71,7 +73,7 @@ class VectorCache:
             return self._rows
         self._vectors = list(vectors)
         self._used = used.astype(np.float64).tolist()
-        self._rows = {bytes(k): i for i, k in enumerate(keys)}
+        self._rows = {k.tobytes(): i for i, k in enumerate(keys)}
         return self._rows
 
     def __len__(self) -> int:
@@ -111,9 +113,10 @@ class VectorCache:
         keep = np.flatnonzero(used >= time.time() - keep_days * 86400.0)
         keep = keep[np.argsort(-used[keep], kind="stable")][:max_vectors]
         keep.sort()
-        keys = np.array(list(rows), dtype="S32")
+        # raw bytes, 32 a row (a numpy "S32" string would drop a digest's trailing zeros)
+        keys = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(-1, 32)
         order = np.array(list(rows.values()), dtype=np.int64)
-        by_row = np.empty(len(self._vectors), dtype="S32")
+        by_row = np.empty((len(self._vectors), 32), dtype=np.uint8)
         by_row[order] = keys
         tmp = None
         try:
