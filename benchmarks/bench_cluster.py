@@ -1,44 +1,58 @@
-"""Story clustering on AllSides dev: ours vs a plain TF-IDF baseline, held-out events.
+"""Story clustering on AllSides dev: ours vs a plain TF-IDF baseline, cross-validated by event.
 
-All articles of the 252 events are mixed; the gold story is `event_id`.
-Protocol (the same for every method): events are split in two halves with a fixed
-seed; everything ours has (the pair model's coefficients, the background `k`, the
-core cut, the threshold) and the baseline's threshold are chosen on the tuning half
-by adjusted Rand index, and reported on the held-out half (and, for reference, on all
-events). Publication dates are not used: in this file every article of an event
-carries the event's exact timestamp, which would give the answer away.
+The 252 events are split into `--folds` folds (fixed seed). For each fold, everything
+ours has (the pair models' coefficients, the background `k`, the core cut, the
+threshold) and the baseline's threshold are chosen on the other folds' events only,
+and both are scored on the fold's events, in four settings:
 
-Big-story guard: a model that only learns "stories are small" (this file's events
-have 2–3 articles) would split a story that 12 outlets cover. So each half also gets
-a *stress* copy: 10 of its events grow to 11–12 articles with remixes of their own
-sentences (other sentences, other order, title words dropped). A configuration is
-eligible only if it keeps, on the tuning half's stress copy, at least 90% of each
-grown story's articles together ("big kept"); the held-out stress figure is reported.
+- `2 outlets`: days of 12-15 events, two articles each (two of an event's outlets);
+- `3 outlets`: days of 12-15 events with three articles each;
+- `mixed`: days of 12-15 events, two or three articles each;
+- `pool`: every event of the fold at once (about 50 events over months).
 
-The pair model is fitted here (logistic regression on the tuning half's scored pairs,
-with each article's background taken outside its *gold* story) and the package ships
-the coefficients this run prints (`summarize/digest/cluster.py`, `PAIR_MODEL`); the
-"ours (shipped)" row runs the package's own defaults, to show they are these.
+A day's articles are published on one day (random hours), so the date gap cannot
+give its events away; in the pool each article is published within a day and a half
+of its event's date (the file gives one date per event). Scores are the adjusted Rand
+index and B³ F1, averaged over the days (and folds). The training side is built the
+same way from the other folds' events (days of each kind plus their pool).
 
-    .venv/bin/python benchmarks/bench_cluster.py [--data PATH] [--seed 0]
-    .venv/bin/python benchmarks/bench_cluster.py --smoke   # 24 events, coarse grids, temp dir
+Feature choice: the pair model is cross-validated with and without each new signal
+(title stems, days apart); a signal is kept only if it raises the held-out ARI (the
+mean of the four settings).
+Then the embedding is cross-validated the same way: none, the pairs whose cheap
+probability falls in a band (0.1-0.9, 0.2-0.8, 0.3-0.7), every pair; the narrowest band
+within 0.005 of the best held-out ARI is chosen (embedding is the grouping's cost).
+The shipped model (`PAIR_MODEL` in `summarize/digest/cluster.py`, the threshold in
+`DigestSettings`) is the chosen configuration refitted on all events, with `k`, core
+cut and threshold picked on them.
 
-Prints a Markdown table and writes benchmarks/results/cluster.json (`--out`; `--smoke`
+Big-story guard: in each held-out pool, 5 events grow to 11-12 articles with remixes
+of their own sentences; "big kept" is the mean share of a grown story's articles
+that stay in its largest predicted story.
+
+    .venv/bin/python benchmarks/bench_cluster.py [--data PATH] [--seed 0] [--folds 5]
+    .venv/bin/python benchmarks/bench_cluster.py --smoke   # 40 events, 2 folds, coarse grids
+
+Prints Markdown tables and writes benchmarks/results/cluster.json (`--out`; `--smoke`
 writes to a temporary folder: it checks that the script runs, its figures mean little).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,29 +64,113 @@ from summarize.sources.ingest import article_from_text  # noqa: E402
 from summarize.text.segment import split_sentences  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
-THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 0.99, 0.01)]
-BASELINE_THRESHOLDS = [round(t, 2) for t in np.arange(0.10, 0.99, 0.01)]
-KS = (3, 5, 8)
-CORE_DISTANCES = (0.3, 0.4, 0.5)
-BIG_KEPT_MIN = 0.9
+THRESHOLDS = [round(t, 2) for t in np.arange(0.40, 0.99, 0.02)]
+BASELINE_THRESHOLDS = [round(t, 2) for t in np.arange(0.30, 0.99, 0.02)]
+KS = (3, 5)
+CORE_DISTANCES = (0.3, 0.4)
+SETTINGS = ("2 outlets", "3 outlets", "mixed", "pool")
+DAY = datetime(2026, 12, 5)
+# feature columns of `cluster.pair_features` each variant leaves out (the new signals)
+TITLE, DAYS = 3, 4
+VARIANTS = {
+    "without title, days": (TITLE, DAYS),
+    "with title": (DAYS,),
+    "with days": (TITLE,),
+    "with title, days": (),
+}
+EMBEDDING_COLUMNS = (0, 5)
+# bands of the cheap model's probability whose pairs get embeddings, widest first
+BANDS = ((0.1, 0.9), (0.2, 0.8), (0.3, 0.7))
+BAND_SLACK = 0.005  # the embedding and the embedding minus its background
 
 
-def load(path: Path, events: int | None = None):
-    articles, gold = [], []
+@dataclass
+class Event:
+    id: str
+    date: datetime
+    articles: list  # Article, undated (a setting dates them)
+
+
+def load(path: Path, events: int | None = None) -> list[Event]:
+    out = []
     for line in path.read_text(encoding="utf-8").splitlines()[:events]:
         event = json.loads(line)
-        for k, a in enumerate(event["articles"]):
-            articles.append(
-                article_from_text(
-                    a["text"],
-                    id=f"{event['event_id']}-{k}",
-                    title=a.get("title", ""),
-                    outlet=a.get("outlet", ""),
-                    url=a.get("url"),
-                )
+        date = datetime.fromisoformat(event["date"]).replace(tzinfo=None)
+        arts = [
+            article_from_text(
+                a["text"],
+                id=f"{event['event_id']}-{k}",
+                title=a.get("title", ""),
+                outlet=a.get("outlet", ""),
+                url=a.get("url"),
             )
-            gold.append(event["event_id"])
-    return articles, gold
+            for k, a in enumerate(event["articles"])
+        ]
+        out.append(Event(str(event["event_id"]), date, arts))
+    return out
+
+
+# ---------------------------------------------------------------- samples
+
+
+@dataclass
+class Sample:
+    """One set of articles grouped at once, its gold events, and its scored graph."""
+
+    setting: str
+    articles: list
+    gold: np.ndarray
+    big: tuple = ()
+    graph: cluster.Graph | None = None
+
+
+def day(events: list[Event], setting: str, rng: random.Random) -> Sample:
+    """12-15 events on one day, two, three or two-or-three articles each."""
+    pool = [e for e in events if setting != "3 outlets" or len(e.articles) >= 3]
+    chosen = rng.sample(pool, min(len(pool), rng.randint(12, 15)))
+    articles, gold = [], []
+    for e in chosen:
+        size = {"2 outlets": 2, "3 outlets": 3}.get(setting) or rng.choice((2, 3))
+        for a in rng.sample(e.articles, min(size, len(e.articles))):
+            when = DAY + timedelta(hours=rng.uniform(0, 23))
+            articles.append(a.model_copy(update={"published": when}))
+            gold.append(e.id)
+    return Sample(setting, articles, np.array(gold))
+
+
+def pool(events: list[Event], rng: random.Random, grow: int = 0) -> Sample:
+    """Every event, each article within a day and a half of its event's date; `grow`
+    events get 9 remixes of their own sentences (the big-story guard)."""
+    articles, gold = [], []
+    for e in events:
+        for a in e.articles:
+            when = e.date + timedelta(hours=rng.uniform(-12, 24))
+            articles.append(a.model_copy(update={"published": when}))
+            gold.append(e.id)
+    big = tuple(e.id for e in rng.sample(events, min(grow, len(events))))
+    for event_id in big:
+        members = [a for a, g in zip(articles, gold, strict=True) if g == event_id]
+        sentences = [a.text[s:e] for a in members for s, e in split_sentences(a.text)]
+        for r in range(9):
+            k = max(2, int(len(sentences) * rng.uniform(0.5, 0.8)))
+            title = members[rng.randrange(len(members))].title.split()
+            remix = article_from_text(
+                " ".join(rng.sample(sentences, min(k, len(sentences)))),
+                id=f"remix-{event_id}-{r}",
+                title=" ".join(w for w in title if rng.random() > 0.2),
+                outlet=f"Remix {r}",
+            )
+            articles.append(remix.model_copy(update={"published": members[0].published}))
+            gold.append(event_id)
+    return Sample("pool", articles, np.array(gold), big)
+
+
+def samples(events: list[Event], rng: random.Random, days: int, grow: int = 0) -> list[Sample]:
+    out = [day(events, s, rng) for s in SETTINGS[:3] for _ in range(days)]
+    return out + [pool(events, rng, grow)]
+
+
+# ---------------------------------------------------------------- scores
 
 
 def bcubed(pred, gold) -> tuple[float, float, float]:
@@ -85,17 +183,6 @@ def bcubed(pred, gold) -> tuple[float, float, float]:
     return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
 
-def scores(pred, gold) -> dict:
-    p, r, f = bcubed(pred, gold)
-    return {
-        "ari": round(float(adjusted_rand_score(gold, pred)), 4),
-        "b3_precision": round(p, 4),
-        "b3_recall": round(r, 4),
-        "b3_f1": round(f, 4),
-        "clusters": len(set(pred)),
-    }
-
-
 def big_kept(pred, gold, big) -> float:
     """Mean share of each grown story's articles that sit in its largest predicted story."""
     pred, gold = np.asarray(pred), np.asarray(gold)
@@ -103,34 +190,43 @@ def big_kept(pred, gold, big) -> float:
     for event in big:
         inside = pred[gold == event]
         shares.append(Counter(inside.tolist()).most_common(1)[0][1] / len(inside))
-    return round(float(np.mean(shares)), 4) if shares else 1.0
+    return float(np.mean(shares)) if shares else 1.0
 
 
-def stress(articles, gold, seed: int, events: int = 10, per: int = 9):
-    """`events` stories grown by `per` remixes of their own sentences each."""
-    rng = random.Random(seed)
-    big = rng.sample(sorted(set(gold)), min(events, len(set(gold))))
-    extra, extra_gold = [], []
-    for event in big:
-        members = [a for a, g in zip(articles, gold, strict=True) if g == event]
-        sentences = [a.text[s:e] for a in members for s, e in split_sentences(a.text)]
-        for r in range(per):
-            k = max(2, int(len(sentences) * rng.uniform(0.5, 0.8)))
-            title = members[rng.randrange(len(members))].title.split()
-            extra.append(
-                article_from_text(
-                    " ".join(rng.sample(sentences, min(k, len(sentences)))),
-                    id=f"remix-{event}-{r}",
-                    title=" ".join(w for w in title if rng.random() > 0.2),
-                    outlet=f"Remix {r}",
-                )
-            )
-            extra_gold.append(event)
-    return list(articles) + extra, list(gold) + extra_gold, big
+def summary(scored: list[tuple[Sample, np.ndarray]]) -> dict:
+    """Mean ARI and B³ per setting over samples (the pool's big-story figure too)."""
+    out = {}
+    for setting in SETTINGS:
+        rows = [(s, p) for s, p in scored if s.setting == setting]
+        if not rows:
+            continue
+        b3 = [bcubed(p, s.gold) for s, p in rows]
+        out[setting] = {
+            "ari": round(float(np.mean([adjusted_rand_score(s.gold, p) for s, p in rows])), 4),
+            "b3_precision": round(float(np.mean([b[0] for b in b3])), 4),
+            "b3_recall": round(float(np.mean([b[1] for b in b3])), 4),
+            "b3_f1": round(float(np.mean([b[2] for b in b3])), 4),
+            "samples": len(rows),
+            "articles": round(float(np.mean([len(s.gold) for s, _ in rows])), 1),
+            "stories_per_event": round(
+                float(np.mean([len(set(p)) / len(set(s.gold)) for s, p in rows])), 3
+            ),
+        }
+        big = [big_kept(p, s.gold, s.big) for s, p in rows if s.big]
+        if big:
+            out[setting]["big_kept"] = round(float(np.mean(big)), 4)
+    return out
+
+
+def mean_ari(scored) -> float:
+    return float(np.mean([adjusted_rand_score(s.gold, p) for s, p in scored]))
+
+
+# ---------------------------------------------------------------- ours
 
 
 def memo_embed():
-    """The packaged embedding, memoised by text: the halves and 'all' share articles."""
+    """The packaged embedding, memoised by text (samples share articles); counts calls."""
     from summarize.model.embed import embed
 
     seen: dict[str, np.ndarray] = {}
@@ -145,33 +241,128 @@ def memo_embed():
     return run
 
 
-def fit(graph: cluster.Graph, gold: np.ndarray, k: int, core_distance: float):
-    """The pair model for (k, core distance), fitted on `graph`'s pairs: backgrounds
-    outside each article's gold story, prior = their median."""
-    from sklearn.linear_model import LogisticRegression
+def build_graphs(items: list[Sample], embed_fn) -> None:
+    for s in items:
+        if s.graph is None:
+            s.graph = cluster.scored_pairs(cluster.signals(s.articles, embed_fn))
 
-    flat = (0.0, 0.0, 0.0)
-    bg = cluster.backgrounds(graph.n, graph.r, graph.c, graph.values, gold, k, flat)
-    prior = tuple(round(float(x), 3) for x in np.median(bg, axis=0))
-    x = cluster.pair_features(graph.values, bg, graph.r, graph.c)
-    y = gold[graph.r] == gold[graph.c]
+
+def reset(graph: cluster.Graph) -> None:
+    """Forget the embeddings a previous run asked for (each run embeds what it needs)."""
+    graph.sig.embedded[:] = False
+    graph.values[:, 0] = np.nan
+
+
+def _fit_lr(x: np.ndarray, y: np.ndarray, dropped: tuple[int, ...]) -> cluster.PairModel:
+    x = x.copy()
+    x[:, list(dropped)] = 0.0
     lr = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
-    return cluster.PairModel(
-        coef=tuple(round(float(v), 3) for v in lr.coef_[0]),
-        intercept=round(float(lr.intercept_[0]), 3),
-        background_k=k,
-        core_distance=core_distance,
-        prior=prior,
-    )
+    coef = [0.0 if i in dropped else round(float(v), 3) for i, v in enumerate(lr.coef_[0])]
+    return cluster.PairModel(tuple(coef), round(float(lr.intercept_[0]), 3))
 
 
-def run_model(graph: cluster.Graph, model: cluster.PairModel, thresholds):
-    """Predicted labels per threshold (the cores and probabilities computed once)."""
-    p = cluster.probabilities(graph, model)
-    return {
-        t: cluster.labels(cluster.average_linkage(graph.n, graph.r, graph.c, p, 1.0 - t), graph.n)
-        for t in thresholds
-    }
+def fit(items: list[Sample], k: int, core: float, band, dropped: tuple[int, ...]):
+    """The pairing for (k, core cut, band), fitted on `items`: backgrounds outside each
+    article's gold story (prior = their median); the cheap model on every pair, the
+    full one on the pairs the cheap model leaves inside `band` (embedding those only)."""
+    flat = (0.0, 0.0, 0.0)
+    for s in items:
+        reset(s.graph)
+    bgs = [
+        cluster.backgrounds(s.graph.n, s.graph.r, s.graph.c, s.graph.values[:, :3], s.gold, k, flat)
+        for s in items
+    ]
+    prior = tuple(round(float(x), 3) for x in np.nanmedian(np.vstack(bgs), axis=0))
+    ys = [s.gold[s.graph.r] == s.gold[s.graph.c] for s in items]
+
+    def features():
+        return np.vstack(
+            [
+                cluster.pair_features(s.graph.values, bg, s.graph.r, s.graph.c)
+                for s, bg in zip(items, bgs, strict=True)
+            ]
+        )
+
+    cheap = _fit_lr(features(), np.concatenate(ys), dropped + EMBEDDING_COLUMNS)
+    pairing = cluster.Pairing(cheap, None, band, k, core, prior)
+    if band is None:
+        return pairing
+    unsure = []
+    for s in items:  # the cheap model as the digest runs it: backgrounds outside cores
+        cores = cluster.core_groups(s.graph, core)
+        u = cluster.unsure_pairs(cluster.model_probability(s.graph, cheap, cores, pairing), band)
+        s.graph.sig.embed(np.unique(np.concatenate([s.graph.r[u], s.graph.c[u]])))
+        s.graph.values[:, 0] = cluster.embedding_values(s.graph.sig, s.graph.r, s.graph.c)
+        unsure.append(u)
+    # the embedding's prior: the median background of the embedded articles
+    embedded = np.concatenate([s.graph.sig.embedded for s in items])
+    bgs = [
+        cluster.backgrounds(s.graph.n, s.graph.r, s.graph.c, s.graph.values[:, :3], s.gold, k, flat)
+        for s in items
+    ]
+    if embedded.any():
+        prior = (round(float(np.median(np.vstack(bgs)[embedded, 0])), 3), *prior[1:])
+    bgs = [
+        cluster.backgrounds(
+            s.graph.n, s.graph.r, s.graph.c, s.graph.values[:, :3], s.gold, k, prior
+        )
+        for s in items
+    ]
+    pairing = replace(pairing, prior=prior)
+    u, y = np.concatenate(unsure), np.concatenate(ys)
+    if u.sum() < 30 or len(set(y[u])) < 2:
+        u = np.ones_like(u)  # too few uncertain pairs to fit on: all of them
+    full = _fit_lr(features()[u], y[u], dropped)
+    return replace(pairing, full=full)
+
+
+def run(items: list[Sample], pairing: cluster.Pairing, thresholds) -> list[dict]:
+    """Per sample, predicted labels per threshold (probabilities computed once)."""
+    out = []
+    for s in items:
+        g = s.graph
+        reset(g)
+        p = cluster.probabilities(g, pairing)
+        merges = []  # one linkage down to the lowest cut, then each cut is a prefix
+        cluster.average_linkage(g.n, g.r, g.c, p, 1.0 - max(thresholds), merges)
+        out.append({t: cluster.cut(g.n, merges, 1.0 - t) for t in thresholds})
+    return out
+
+
+def best_threshold(items: list[Sample], preds: list[dict]) -> tuple[float, float]:
+    """(mean ARI, threshold) best over `items`, every setting weighing the same."""
+    best = None
+    for t in preds[0]:
+        by_setting = {}
+        for s, p in zip(items, preds, strict=True):
+            by_setting.setdefault(s.setting, []).append(adjusted_rand_score(s.gold, p[t]))
+        a = float(np.mean([np.mean(v) for v in by_setting.values()]))
+        if best is None or a > best[0]:
+            best = (a, t)
+    return best
+
+
+def choose(train: list[Sample], band, dropped, grid) -> tuple[cluster.Pairing, float]:
+    """The best (k, core cut) and threshold on `train`, and its pairing."""
+    ks, cores, thresholds = grid
+    found = []
+    for k in ks:
+        for core in cores:
+            pairing = fit(train, k, core, band, dropped)
+            a, t = best_threshold(train, run(train, pairing, thresholds))
+            found.append((a, k, core, t, pairing))
+    found.sort(key=lambda f: (-f[0], f[1], f[2]))
+    return found[0][4], found[0][3]
+
+
+def held_out(test: list[Sample], pairing, threshold) -> tuple[list, float]:
+    """Labels of each held-out sample, and the share of its articles embedded."""
+    preds = [p[threshold] for p in run(test, pairing, [threshold])]
+    embedded = sum(int(s.graph.sig.embedded.sum()) for s in test)
+    return list(zip(test, preds, strict=True)), embedded / sum(len(s.gold) for s in test)
+
+
+# ---------------------------------------------------------------- baseline
 
 
 def baseline_labels(articles, thresholds) -> dict:
@@ -190,176 +381,177 @@ def baseline_labels(articles, thresholds) -> dict:
     return {t: fcluster(tree, t, "distance") for t in thresholds}
 
 
-def single_signal(graph: cluster.Graph, column: int, thresholds) -> dict:
-    v = graph.values[:, column]
-    return {
-        t: cluster.labels(cluster.average_linkage(graph.n, graph.r, graph.c, v, 1.0 - t), graph.n)
-        for t in thresholds
-    }
+# ---------------------------------------------------------------- protocol
 
 
-def pick(by_threshold: dict, gold, eligible=lambda t: True):
-    """(threshold, labels) with the best ARI on `gold` among eligible thresholds."""
-    best = None
-    for t, pred in by_threshold.items():
-        if not eligible(t):
-            continue
-        a = adjusted_rand_score(gold, pred)
-        if best is None or a > best[0]:
-            best = (a, t)
-    return best[1] if best else None
+def cross_validate(folds, embed_fn, configs: dict, grid, baseline_grid) -> dict:
+    """Held-out scores per configuration (name -> (band, dropped)) and for the baseline."""
+    scored = {name: [] for name in [*configs, "baseline_tfidf"]}
+    shares = {name: [] for name in configs}
+    chosen = {name: [] for name in [*configs, "baseline_tfidf"]}
+    for f, (train, test) in enumerate(folds):
+        print(f"fold {f + 1}/{len(folds)}: {list(configs)}", file=sys.stderr, flush=True)
+        build_graphs(train + test, embed_fn)
+        for name, (band, dropped) in configs.items():
+            pairing, t = choose(train, band, dropped, grid)
+            rows, share = held_out(test, pairing, t)
+            scored[name] += rows
+            shares[name].append(share)
+            chosen[name].append({"k": pairing.background_k, "core": pairing.core_distance, "t": t})
+        base_train = [baseline_labels(s.articles, baseline_grid) for s in train]
+        _, bt = best_threshold(train, base_train)
+        scored["baseline_tfidf"] += [(s, baseline_labels(s.articles, [bt])[bt]) for s in test]
+        chosen["baseline_tfidf"].append({"t": bt})
+    out = {}
+    for name, rows in scored.items():
+        cv = summary(rows)
+        out[name] = {
+            "cv": cv,
+            "mean_ari": round(float(np.mean([cv[s]["ari"] for s in SETTINGS])), 4),
+            "per_fold": chosen[name],
+        }
+        if name in shares:
+            out[name]["embedded_share"] = round(float(np.mean(shares[name])), 3)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--days", type=int, default=6, help="held-out days per setting and fold")
     ap.add_argument(
         "--out", type=Path, default=None, help="default benchmarks/results/cluster.json"
     )
-    ap.add_argument("--smoke", action="store_true", help="24 events, coarse grids, temp dir")
+    ap.add_argument("--smoke", action="store_true", help="40 events, 2 folds, coarse grids")
     args = ap.parse_args()
     if args.out is None:
         folder = Path(tempfile.mkdtemp(prefix="bench-cluster-")) if args.smoke else None
         args.out = (folder or ROOT / "benchmarks" / "results") / "cluster.json"
-    thresholds = THRESHOLDS[::10] if args.smoke else THRESHOLDS
-    base_thresholds = BASELINE_THRESHOLDS[::10] if args.smoke else BASELINE_THRESHOLDS
-    ks, cores = (KS[1:2], CORE_DISTANCES[1:2]) if args.smoke else (KS, CORE_DISTANCES)
+    if args.smoke:
+        args.folds, args.days = 2, 1
+    grid = (
+        (KS[1:], CORE_DISTANCES[:1], THRESHOLDS[::5])
+        if args.smoke
+        else (KS, CORE_DISTANCES, THRESHOLDS)
+    )
+    baseline_grid = BASELINE_THRESHOLDS[::5] if args.smoke else BASELINE_THRESHOLDS
+    started = time.perf_counter()
 
-    articles, gold = load(args.data, 24 if args.smoke else None)
-    events = sorted(set(gold))
-    random.Random(args.seed).shuffle(events)
-    tune_ev, test_ev = set(events[: len(events) // 2]), set(events[len(events) // 2 :])
-
-    def part(chosen):
-        keep = [i for i, g in enumerate(gold) if g in chosen]
-        return [articles[i] for i in keep], np.array([gold[i] for i in keep])
-
-    sets = {"tune": part(tune_ev), "test": part(test_ev), "all": (articles, np.array(gold))}
-    n_big = 3 if args.smoke else 10
-    for name, seed in (("tune", 2), ("test", 1)):
-        a, g, big = stress(*sets[name], seed=seed, events=n_big)
-        sets[f"{name}_stress"] = (a, np.array(g), big)
+    events = load(args.data, 40 if args.smoke else None)
+    rng = random.Random(args.seed)
+    order = list(range(len(events)))
+    rng.shuffle(order)
+    folds = []
+    for f in range(args.folds):
+        test_ev = [events[i] for i in order[f :: args.folds]]
+        train_ev = [events[i] for i in order if i not in set(order[f :: args.folds])]
+        train = samples(train_ev, random.Random(f"{args.seed}/train/{f}"), max(1, args.days // 2))
+        test = samples(test_ev, random.Random(f"{args.seed}/test/{f}"), args.days, grow=5)
+        folds.append((train, test))
 
     embed_fn = memo_embed()
-    started = time.perf_counter()
-    graphs = {
-        name: cluster.scored_pairs(cluster.signals(value[0], embed_fn))
-        for name, value in sets.items()
-    }
-    signals_s = time.perf_counter() - started
-    tune_g, stress_g = sets["tune"][1], sets["tune_stress"][1]
-    big_tune = sets["tune_stress"][2]
+    # samples share articles: find each text's names once
+    cluster.entity_keys = functools.lru_cache(maxsize=None)(cluster.entity_keys)
+    band = cluster.PAIR_MODEL.band
+    features = cross_validate(
+        folds, embed_fn, {name: (band, d) for name, d in VARIANTS.items()}, grid, baseline_grid
+    )
+    # keep a new signal only if it raises the held-out ARI (mean of the four settings)
+    dropped = []
+    base = features["without title, days"]["mean_ari"]
+    for column, name in ((TITLE, "with title"), (DAYS, "with days")):
+        if features[name]["mean_ari"] <= base:
+            dropped.append(column)
+    dropped = tuple(dropped)
+    bands = {"no embedding": (None, dropped)}
+    bands |= {f"embed pairs in {b[0]:.1f}-{b[1]:.1f}": (b, dropped) for b in BANDS}
+    bands["embed every pair"] = ((-1.0, 2.0), dropped)
+    embedding = cross_validate(folds, embed_fn, bands, grid, baseline_grid)
+    # the narrowest band within BAND_SLACK of the best held-out ARI: embedding is the cost
+    banded = [f"embed pairs in {b[0]:.1f}-{b[1]:.1f}" for b in BANDS]
+    top = max(embedding[n]["mean_ari"] for n in banded)
+    chosen_band = next(
+        b
+        for b, n in list(zip(BANDS, banded, strict=True))[::-1]
+        if embedding[n]["mean_ari"] >= top - BAND_SLACK
+    )
+    band = chosen_band
+    ours = f"embed pairs in {band[0]:.1f}-{band[1]:.1f}"
 
-    # ours: every (k, core cut) fitted on the tuning half, threshold by tuning ARI among
-    # those that keep the tuning stress copy's big stories together
-    candidates = []
-    for k in ks:
-        for core_distance in cores:
-            model = fit(graphs["tune"], tune_g, k, core_distance)
-            tune_pred = run_model(graphs["tune"], model, thresholds)
-            stress_pred = run_model(graphs["tune_stress"], model, thresholds)
-
-            def eligible(t, stress_pred=stress_pred):
-                return big_kept(stress_pred[t], stress_g, big_tune) >= BIG_KEPT_MIN
-
-            t = pick(tune_pred, tune_g, eligible)
-            if t is None:
-                continue
-            ari = adjusted_rand_score(tune_g, tune_pred[t])
-            candidates.append((ari, k, core_distance, t, model))
-    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-    _, k, core_distance, threshold, fitted = candidates[0]
-
-    def report(model, t) -> dict:
-        row = {}
-        for name in ("tune", "test", "all"):
-            (pred,) = run_model(graphs[name], model, [t]).values()
-            row[name] = scores(pred, sets[name][1])
-        for name in ("tune_stress", "test_stress"):
-            (pred,) = run_model(graphs[name], model, [t]).values()
-            row[name] = {"big_kept": big_kept(pred, sets[name][1], sets[name][2])}
-        return row
-
-    rows = {
-        "ours": {
-            "model": fitted.__dict__,
-            "threshold": threshold,
-            **report(fitted, threshold),
-        }
-    }
+    # the shipped configuration: refitted on every event (days and pool of all events)
+    everything = samples(events, random.Random(f"{args.seed}/all"), max(1, args.days // 2))
+    build_graphs(everything, embed_fn)
+    fitted, threshold = choose(everything, band, dropped, grid)
+    in_sample = summary(
+        list(
+            zip(
+                everything,
+                [p[threshold] for p in run(everything, fitted, [threshold])],
+                strict=True,
+            )
+        )
+    )
     shipped = cluster.PAIR_MODEL
     shipped_t = DigestSettings().threshold
-    rows["ours (shipped)"] = {"model": shipped.__dict__, "threshold": shipped_t}
-    rows["ours (shipped)"].update(report(shipped, shipped_t))
-
-    base = {name: baseline_labels(sets[name][0], base_thresholds) for name in ("tune",)}
-    bt = pick(base["tune"], tune_g)
-    rows["baseline_tfidf"] = {"threshold": bt}
-    for name in ("tune", "test", "all"):
-        (pred,) = baseline_labels(sets[name][0], [bt]).values()
-        rows["baseline_tfidf"][name] = scores(pred, sets[name][1])
-    for name in ("tune_stress", "test_stress"):
-        (pred,) = baseline_labels(sets[name][0], [bt]).values()
-        rows["baseline_tfidf"][name] = {"big_kept": big_kept(pred, sets[name][1], sets[name][2])}
-
-    # each signal alone, raw, same protocol: what each contributes
-    for label, column in (("embedding only", 0), ("entities only", 2)):
-        t = pick(single_signal(graphs["tune"], column, base_thresholds), tune_g)
-        rows[label] = {"threshold": t}
-        for name in ("tune", "test", "all"):
-            (pred,) = single_signal(graphs[name], column, [t]).values()
-            rows[label][name] = scores(pred, sets[name][1])
-    # the pair model without backgrounds (raw signals only), same protocol
-    from sklearn.linear_model import LogisticRegression
-
-    g = graphs["tune"]
-    lr = LogisticRegression(C=1.0, max_iter=5000).fit(g.values, tune_g[g.r] == tune_g[g.c])
-    raw = cluster.PairModel(
-        coef=(*(round(float(v), 3) for v in lr.coef_[0]), 0.0, 0.0, 0.0),
-        intercept=round(float(lr.intercept_[0]), 3),
+    shipped_rows = run(everything, shipped, [shipped_t])
+    shipped_in_sample = summary(
+        list(zip(everything, [p[shipped_t] for p in shipped_rows], strict=True))
     )
-    t = pick(run_model(graphs["tune"], raw, thresholds), tune_g)
-    rows["pair model, no background"] = {"threshold": t, **report(raw, t)}
 
     result = {
-        "data": str(args.data.name),
+        "data": args.data.name,
         "seed": args.seed,
         "smoke": args.smoke,
-        "events": {"tune": len(tune_ev), "test": len(test_ev)},
-        "articles": {name: len(sets[name][0]) for name in sets},
-        "signals_s": round(signals_s, 2),
-        "chosen": {"k": k, "core_distance": core_distance, "threshold": threshold},
-        "grid": [
-            {"tune_ari": round(a, 4), "k": kk, "core_distance": cd, "threshold": tt}
-            for a, kk, cd, tt, _ in candidates
-        ],
-        "methods": rows,
+        "folds": args.folds,
+        "events": len(events),
+        "articles": sum(len(e.articles) for e in events),
+        "days_per_setting_and_fold": args.days,
+        "machine": "2 CPU cores, shared with other jobs",
+        "features": features,
+        "kept_signals": [n for c, n in ((TITLE, "title"), (DAYS, "days")) if c not in dropped],
+        "embedding": embedding,
+        "band": band,
+        "methods": {
+            "ours": embedding[ours],
+            "baseline_tfidf": embedding["baseline_tfidf"],
+        },
+        "fitted_on_all": {
+            "pairing": {
+                "cheap": fitted.cheap.__dict__,
+                "full": fitted.full.__dict__ if fitted.full else None,
+                "band": fitted.band,
+                "background_k": fitted.background_k,
+                "core_distance": fitted.core_distance,
+                "prior": fitted.prior,
+            },
+            "threshold": threshold,
+            "in_sample": in_sample,
+        },
+        "shipped": {"threshold": shipped_t, "in_sample": shipped_in_sample},
+        "seconds": round(time.perf_counter() - started, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
     print(
-        f"AllSides dev: {len(events)} events, {len(articles)} articles, seed {args.seed}: "
-        f"tuned on {len(tune_ev)} events ({len(sets['tune'][0])} articles), "
-        f"held out {len(test_ev)} events ({len(sets['test'][0])} articles)\n"
+        f"AllSides dev: {len(events)} events, {result['articles']} articles, "
+        f"{args.folds}-fold CV by event, seed {args.seed}\n"
     )
-    print(
-        "| method | threshold | held-out ARI | B³ P | B³ R | B³ F1 | clusters (gold) "
-        "| big kept (held-out stress) | tuning ARI | all-events ARI |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, row in rows.items():
-        s = row["test"]
-        kept = row.get("test_stress", {}).get("big_kept")
-        print(
-            f"| {name} | {row['threshold']:.2f} | {s['ari']:.3f} | {s['b3_precision']:.3f} "
-            f"| {s['b3_recall']:.3f} | {s['b3_f1']:.3f} | {s['clusters']} ({len(test_ev)}) "
-            f"| {'-' if kept is None else f'{kept:.2f}'} | {row['tune']['ari']:.3f} "
-            f"| {row['all']['ari']:.3f} |"
-        )
-    print(f"\nfitted: {fitted}\nshipped: {shipped} threshold {shipped_t}")
-    print(f"\nwrote {args.out}")
+    print("| method | " + " | ".join(f"{s} ARI | {s} B³ F1" for s in SETTINGS) + " | embedded |")
+    print("|---|" + "---|---|" * len(SETTINGS) + "---|")
+    for table in (features, embedding):
+        for name, row in table.items():
+            if table is embedding and name == "baseline_tfidf":
+                continue
+            cells = " | ".join(
+                f"{row['cv'][s]['ari']:.3f} | {row['cv'][s]['b3_f1']:.3f}" for s in SETTINGS
+            )
+            print(f"| {name} | {cells} | {row.get('embedded_share', '-')} |")
+    print(f"\nkept signals: {result['kept_signals']}")
+    print(f"fitted on all events: {fitted}\nthreshold {threshold}")
+    print(f"\nwrote {args.out} ({result['seconds']} s)")
 
 
 if __name__ == "__main__":

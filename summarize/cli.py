@@ -640,7 +640,7 @@ def digest(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="Story clustering distance (default: digest.threshold, 0.83).",
+            help="Story clustering distance (default: digest.threshold, 0.58).",
             show_default=False,
         ),
     ] = None,

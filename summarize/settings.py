@@ -188,7 +188,7 @@ class DigestSettings(_Group):
     """`[digest]`: grouping articles into stories and summarizing them."""
 
     threshold: float = Field(
-        0.83,
+        0.58,
         ge=0.0,
         le=1.0,
         description="distance (1 - mean same-event probability) at which stories stop merging",

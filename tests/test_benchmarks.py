@@ -49,14 +49,23 @@ def _scorers(doc: dict) -> None:
 
 
 def _cluster(doc: dict) -> None:
-    _keys("events", "articles", "methods", "smoke", "chosen", "grid")(doc)
-    _keys("ours", "ours (shipped)", "baseline_tfidf", "embedding only", "entities only")(
-        doc["methods"]
-    )
+    _keys("events", "folds", "features", "embedding", "methods", "smoke", "fitted_on_all")(doc)
+    _keys("ours", "baseline_tfidf")(doc["methods"])
+    _keys("no embedding", "embed pairs in 0.1-0.9", "embed every pair")(doc["embedding"])
     for row in doc["methods"].values():
-        _keys("threshold", "tune", "test", "all")(row)
-        _keys("ari", "b3_precision", "b3_recall", "b3_f1", "clusters")(row["test"])
-    _keys("big_kept")(doc["methods"]["ours"]["test_stress"])
+        assert set(row["cv"]) == {"2 outlets", "3 outlets", "mixed", "pool"}
+        for cell in row["cv"].values():
+            _keys("ari", "b3_precision", "b3_recall", "b3_f1", "samples")(cell)
+    assert doc["embedding"]["no embedding"]["embedded_share"] == 0
+    assert doc["embedding"]["embed every pair"]["embedded_share"] > 0
+    _keys("big_kept")(doc["methods"]["ours"]["cv"]["pool"])
+
+
+def _join(doc: dict) -> None:
+    _keys("runs", "smoke", "machine")(doc)
+    (run,) = doc["runs"]
+    _keys("state_file_mb", "join_s", "load_s", "continuing_joined", "new_kept_new")(run)
+    assert run["stories_in_state"] == 300 and run["today_stories"] == 20
 
 
 def _continuity(doc: dict) -> None:
@@ -110,7 +119,13 @@ def _scale(doc: dict) -> None:
     _keys("runs", "smoke", "machine")(doc)
     (run,) = doc["runs"]
     _keys("articles", "stories", "seconds", "grouping_s", "peak_rss_mb", "ari", "validation")(run)
+    _keys("embedding_s", "cheap_signals_s", "neighbours_and_pairs_s", "linkage_s")(run["seconds"])
     assert run["articles"] == 100 and run["validation"]["stories"] == 20
+    cache = run["cache"]
+    assert (
+        cache["second"]["embedded"] == 0
+        and cache["second"]["cache_hits"] == cache["first"]["embedded"]
+    )
 
 
 def _story(doc: dict) -> None:
@@ -152,6 +167,7 @@ CASES = {
     "bench_digest.py": (BENCH / "results" / "digest.json", _digest),
     "bench_continuity.py": (BENCH / "results" / "continuity.json", _continuity),
     "bench_scale.py": (BENCH / "results" / "scale.json", _scale),
+    "bench_join.py": (BENCH / "results" / "join.json", _join),
     "bench_jobs.py": (BENCH / "results" / "jobs.json", _jobs),
     "bench_soak.py": (BENCH / "results" / "soak.json", _soak),
     "bench_shutdown.py": (BENCH / "results" / "shutdown.json", _shutdown),

@@ -14,7 +14,7 @@ from summarize.sources.ingest import article_from_text, load_articles
 
 REPO = Path(__file__).resolve().parents[1]
 ALLSIDES = REPO.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
-ARI_FLOOR = 0.72  # measured 0.795 on the first 40 events with the default threshold
+ARI_FLOOR = 0.72  # measured 0.806 on the first 40 events (undated) with the shipped model
 
 
 def test_examples_group_by_event_and_single_source_stays_alone():
@@ -158,11 +158,34 @@ def test_neighbour_blocking_matches_scoring_every_pair(monkeypatch) -> None:
             )
     sig = cluster.signals(articles)
     every = cluster.scored_pairs(sig, neighbours=len(articles))  # every pair scored
-    exact = {frozenset(articles[i].id for i in g) for g in cluster.cluster_graph(every, 0.83)}
+    exact = {
+        frozenset(articles[i].id for i in g)
+        for g in cluster.cluster_graph(every, cluster.THRESHOLD)
+    }
     assert exact == {frozenset(a.id for a in s) for s in cluster_articles(articles)}
     monkeypatch.setattr(cluster, "BLOCK", 7)
+    sig = cluster.signals(articles)  # embeddings asked for afresh
     r, c = cluster.candidate_pairs(sig, neighbours=12)
     assert len(r) < len(articles) * (len(articles) - 1) // 2  # not every pair
-    graph = cluster.Graph(sig.n, r, c, cluster.pair_values(sig, r, c))
+    graph = cluster.Graph(sig.n, r, c, cluster.pair_values(sig, r, c), sig)
     groups = cluster.cluster_graph(graph, cluster.THRESHOLD)
     assert {frozenset(articles[i].id for i in g) for g in groups} == exact
+
+
+def test_a_cut_of_the_merges_is_the_linkage_at_that_cut() -> None:
+    import numpy as np
+    from sklearn.metrics import adjusted_rand_score
+
+    from summarize.digest.cluster import average_linkage, cut, labels
+
+    rng = np.random.default_rng(3)
+    n = 40
+    r, c = np.triu_indices(n, 1)
+    keep = rng.random(len(r)) < 0.3
+    r, c = r[keep], c[keep]
+    sims = rng.random(len(r))
+    merges: list = []
+    average_linkage(n, r, c, sims, 0.05, merges)
+    for min_sim in (0.9, 0.6, 0.3, 0.05):
+        direct = labels(average_linkage(n, r, c, sims, min_sim), n)
+        assert adjusted_rand_score(direct, cut(n, merges, min_sim)) == 1.0

@@ -326,3 +326,30 @@ def test_a_lock_left_by_a_killed_digest_is_taken_over(tmp_path: Path) -> None:
     killed.wait()
     with state_lock(state, wait_s=0.0):  # the file remains, the kernel's lock did not
         pass
+
+
+def test_the_next_digest_reuses_the_vectors_of_the_last(tmp_path: Path, monkeypatch) -> None:
+    """The state folder's vector cache: over three digests (the third re-reads the
+    second's articles), no text is embedded twice."""
+    import summarize.model.embed as model
+
+    real, asked = model.embed, []
+
+    def spy(texts):
+        asked.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(model, "embed", spy)
+    state = tmp_path / "state"
+    day1 = _day1(tmp_path)
+    _digest([day1], state, DAY1, tmp_path)
+    first = {t for call in asked for t in call}
+    assert first, "the examples have uncertain pairs"
+    assert (state / "vectors" / "vectors.npz").is_file()
+    day2 = _folder(tmp_path, "day2", ["brennmouth-evening-post-fares.txt"])
+    _digest([day1, day2], state, DAY2, tmp_path)
+    again = _digest([day1, day2], state, DAY2, tmp_path)
+    texts = [t for call in asked for t in call]
+    assert len(texts) > len(first), "later digests asked for texts of their own"
+    assert len(texts) == len(set(texts)), "a text was embedded twice"
+    assert {s.status for s in again.stories} <= {"unchanged", "update"}

@@ -59,6 +59,7 @@ from summarize.digest.coverage import (
     side_spread,
 )
 from summarize.digest.state import state_lock, story_id_for
+from summarize.digest.vectors import VectorCache, state_cache
 from summarize.errors import InputError, ModelError
 from summarize.models import Article, Digest, Story, Usage
 from summarize.sources.feeds import collect_articles
@@ -296,7 +297,8 @@ def build_digest(
 
         working = bool(window.articles)  # no bar (and no statistics) before an input error
         clustering = bars.add_task("clustering", total=len(window.articles), visible=working)
-        grouping = group_articles(window.articles, threshold=threshold)
+        vector_cache = state_cache(state_dir) if state_dir is not None else None
+        grouping = group_articles(window.articles, threshold=threshold, embed_fn=vector_cache)
         spread = side_spread(window.articles, labels, sides)
         clusters = rank_stories(
             grouping.stories, lambda g: breadth(coverage(g, labels, spread), sides)
@@ -325,7 +327,13 @@ def build_digest(
         notes += run.notes
         if state_dir is not None:
             notes += _continue(
-                state_dir, stories, generated, threshold, grouping.vectors, options.state_days
+                state_dir,
+                stories,
+                generated,
+                threshold,
+                grouping.vectors,
+                options.state_days,
+                vector_cache,
             )
         else:
             for story in stories:
@@ -383,14 +391,18 @@ def _continue(
     threshold: float,
     vectors: dict,
     keep_days: int,
+    vector_cache: VectorCache,
 ) -> list[str]:
     """Statuses from the state in `state_dir`, which is then saved; the notes to add."""
     from summarize.digest.state import continue_stories, load_state, save_state
 
     state = load_state(state_dir, now)
     first = not state.records
-    continue_stories(state, stories, now=now, threshold=threshold, vectors=vectors)
+    continue_stories(
+        state, stories, now=now, threshold=threshold, vectors=vectors, embed_fn=vector_cache
+    )
     save_state(state, now, keep_days)
+    vector_cache.save(keep_days=keep_days)
     if first:
         return [*state.notes, f"no earlier digest remembered in {state.folder}: every story is new"]
     counts = {s: sum(1 for story in stories if story.status == s) for s in _STATUSES}

@@ -3,35 +3,42 @@
 The number of stories in a day is not known in advance, so stories are
 average-linkage clusters cut at a threshold; what they are cut on is the
 probability that two articles report the same event, from a small pair model
-over three cheap signals that fail differently:
+over cheap signals that fail differently:
 
-- embeddings (packaged MiniLM) of title + lead: paraphrase-aware, topic-level;
 - TF-IDF cosine (words and word pairs) of the whole text: shared specific wording;
-- named-entity overlap (capitalised names and figures, weighted by rarity): the
-  same people, places and numbers; what separates two events on one topic.
+- named-entity overlap (capitalised names, places and figures, weighted by rarity):
+  the same people, places and numbers; what separates two events on one topic;
+- days apart (publication dates): two events on one topic weeks apart;
+- title overlap (TF-IDF of stemmed title words: the event's main verb and its object)
+  is computed too, but cross-validation did not keep it (its coefficients are 0);
+- embeddings (packaged MiniLM) of the title and first sentence: paraphrase-aware,
+  and the only costly signal, so it is computed last and only where it decides.
 
-Each signal is used as it is and against its *background*: the mean of the
+The signals are used as they are and against their *background*: the mean of the
 article's `k` highest values of that signal to articles outside its own core
 story (the tight groups a first, strict pass finds). Twenty articles about a
 pandemic are all similar to each other; what marks two of them as one event is
 how far their similarity stands above what the article shares with everything
-else. Excluding the core keeps a big story (many outlets, near-copies of one
-wire report) from raising its own bar and splitting. The pair model's
-coefficients, `k`, the core cut and the default threshold were all chosen on
-half of the AllSides dev events and reported on the other half
-(`benchmarks/bench_cluster.py`).
+else. Excluding the core keeps a big story from raising its own bar and splitting.
 
-Scale: nothing is n x n. Each article is compared with its nearest neighbours
-by embedding and by TF-IDF (computed block by block), every other pair counts
-as similarity 0, and the average linkage runs on that sparse graph. An article
-that fits no story stays its own story: nothing is ever merged below the cut.
-Debris ranges are left out of every signal: a "Related" headline list must not
-pull unrelated stories together.
+Two pair models: the *cheap* one (no embedding) scores every pair; the pairs it
+leaves uncertain (a probability inside `Pairing.band`) are scored again by the
+*full* one, with the embedding of the articles in those pairs only. Every
+coefficient, `k`, the core cut, the band and the default threshold were chosen by
+cross-validation by event on the AllSides dev events (`benchmarks/bench_cluster.py`).
+
+Scale: nothing is n x n. Each article is compared with its nearest neighbours by
+TF-IDF and by entities (sparse products block by block, the commonest terms left out
+of the search), every other pair counts as similarity 0, and the average linkage
+runs on that sparse graph. An article that fits no story stays its own story:
+nothing is ever merged below the cut. Debris ranges are left out of every signal.
 """
 
 from __future__ import annotations
 
 import heapq
+import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -40,52 +47,88 @@ import numpy as np
 from summarize.models import Article
 from summarize.settings import DigestSettings
 from summarize.text.values import MONTHS, WEEKDAYS, names, number_key, quantities
-from summarize.text.words import STOPWORDS, tokens
+from summarize.text.words import STOPWORDS, content_words, stem, tokens
 
-LEAD_WORDS = 100
-SIGNALS = ("embedding", "tfidf", "entities")
+LEAD_WORDS = 40  # words of the first sentence embedded (with the title) at most
+# the pair signals, in the order of `Graph.values`; the first three are also used
+# against their background
+SIGNALS = ("embedding", "tfidf", "entities", "title", "days")
+RELATIVE = 3
+DAYS_CAP = 7.0  # days apart beyond which two articles are as far as can be
 # distance (1 - mean same-event probability) at which clusters stop merging: the
 # default of the `[digest] threshold` setting, which owns it
 THRESHOLD = DigestSettings().threshold
 NEIGHBOURS = 30  # nearest neighbours per article and signal that are scored at all
-BLOCK = 1024  # rows per block of the neighbour search (memory: BLOCK x n floats)
+BLOCK = 1024  # rows per block of the neighbour search
+SEARCH_MAX_DF = 500  # terms in more articles than this are left out of the search
 PAIR_CHUNK = 50_000  # pairs per chunk when their signals are computed
 
 
 @dataclass(frozen=True)
 class PairModel:
-    """Logistic model of P(same event) for a pair of articles.
-
-    Features, in order: the three signals (embedding, tfidf, entities), then each
-    signal minus the mean of the two articles' backgrounds for it. `prior` is the
-    background assumed for a missing neighbour (a digest of few articles).
-    """
+    """Logistic model of P(same event) for a pair of articles, over `pair_features`:
+    the five signals, then embedding, tfidf and entities minus the pair's background.
+    A missing signal (an embedding not computed) is 0."""
 
     coef: tuple[float, ...]
     intercept: float
-    background_k: int = 5
-    core_distance: float = 0.4
-    prior: tuple[float, float, float] = (0.5, 0.1, 0.2)
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         z = features @ np.asarray(self.coef, dtype=np.float64) + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
-# Fitted by benchmarks/bench_cluster.py on the tuning half of allsides-dev (seed 0).
-PAIR_MODEL = PairModel(
-    coef=(4.386, 2.43, -0.165, 8.081, 3.983, 3.009),
-    intercept=-4.777,
-    background_k=5,
+@dataclass(frozen=True)
+class Pairing:
+    """The cheap model for every pair, the full one (with embeddings) for the pairs
+    whose cheap probability falls inside `band` (None: no embedding at all).
+
+    `background_k`: neighbours averaged into a background; `core_distance`: the strict
+    first pass's cut; `prior`: the background assumed for a missing neighbour."""
+
+    cheap: PairModel
+    full: PairModel | None
+    band: tuple[float, float] = (0.1, 0.9)
+    background_k: int = 5
+    core_distance: float = 0.4
+    prior: tuple[float, float, float] = (0.5, 0.1, 0.2)
+
+
+# Fitted by benchmarks/bench_cluster.py on all allsides-dev events (the cross-validated
+# choices of features, k, core cut, band and threshold).
+PAIR_MODEL = Pairing(
+    cheap=PairModel(coef=(0.0, 12.436, 3.724, 0.0, -6.665, 0.0, 10.71, 0.453), intercept=-2.965),
+    full=PairModel(coef=(2.54, 2.025, -1.055, 0.0, -2.95, 5.023, 2.736, 0.647), intercept=-0.723),
+    band=(0.1, 0.9),
+    background_k=3,
     core_distance=0.3,
-    prior=(0.552, 0.075, 0.383),
+    prior=(0.523, 0.079, 0.393),
 )
 
 
+_SENTENCE_END = re.compile(r"""(?<=[.!?])["'”’)]?\s+(?=["'“‘(]?[A-Z0-9])|\n\s*\n""")
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|Sen|Rep|Gov|Gen|Lt|Col|No|Vs|vs))\.$"
+)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of `text` (a stop, then a capital; "Mr." and "U.S." are not
+    ends), at most `LEAD_WORDS` words. A regular expression, not the full segmenter:
+    it runs on every article of a digest and every remembered lead."""
+    head = text.strip()[: LEAD_WORDS * 25]
+    for end in _SENTENCE_END.finditer(head):
+        before = head[: end.start()].rstrip("\"'”’)")
+        if not _ABBREVIATION.search(before):
+            head = head[: end.start()]
+            break
+    return " ".join(head.split()[:LEAD_WORDS])
+
+
 def lead_text(article: Article) -> str:
-    """What is embedded: the title and the first `LEAD_WORDS` words of the clean text."""
-    words = article.clean_text().split()[:LEAD_WORDS]
-    return f"{article.title}. {' '.join(words)}" if article.title else " ".join(words)
+    """What is embedded: the title and the first sentence of the clean text."""
+    first = first_sentence(article.clean_text())
+    return f"{article.title}. {first}" if article.title else first
 
 
 def _full(article: Article) -> str:
@@ -106,33 +149,65 @@ def entity_keys(text: str) -> set[str]:
     return found
 
 
+def title_words(title: str) -> list[str]:
+    """The stems of a title's content words: "Senate indicts..." -> ["senat", "indict"]."""
+    return sorted({stem(w) for w in content_words(title)})
+
+
+def _days(article: Article) -> float:
+    when = _when(article)
+    return when.timestamp() / 86400.0 if when is not None else np.nan
+
+
 # ---------------------------------------------------------------- signals
 
 
 @dataclass
 class Signals:
-    """Per-article representations, each row L2-normalised where it is a cosine."""
+    """Per-article representations, each row L2-normalised where it is a cosine.
+
+    Embeddings are filled on demand (`embed`): `embedded[i]` says whether row i is."""
 
     n: int
-    vectors: np.ndarray  # (n, 384) float32 embeddings
+    leads: list[str]  # what is embedded
     tfidf: object  # scipy CSR (n, vocabulary)
     entity_weights: object  # CSR: idf of each entity key the article has
     entity_present: object  # CSR: 1 for each entity key the article has
     entity_total: np.ndarray  # (n,) sum of an article's entity idf
+    titles: object  # CSR: TF-IDF of the title's stems
+    days: np.ndarray  # (n,) publication time in days (NaN: undated)
+    vectors: np.ndarray  # (n, 384) float32 embeddings (zeros where not embedded)
+    embedded: np.ndarray  # (n,) bool
+    embed_fn: object = None
     embed_s: float = 0.0  # seconds spent embedding (the dominant cost)
 
+    def embed(self, rows: np.ndarray) -> None:
+        """Embed the leads of `rows` not embedded yet (in one batch)."""
+        todo = [int(i) for i in rows if not self.embedded[i]]
+        if not todo:
+            return
+        if self.embed_fn is None:
+            from summarize.model.embed import embed as embed_fn
 
-def _tfidf_matrix(texts: list[str]):
-    """Sublinear TF-IDF of words and word pairs (English stop words out), rows L2-normalised.
+            self.embed_fn = embed_fn
+        started = time.perf_counter()
+        found = np.asarray(self.embed_fn([self.leads[i] for i in todo]), dtype=np.float32)
+        self.embed_s += time.perf_counter() - started
+        if self.vectors.shape[1] != found.shape[1]:
+            self.vectors = np.zeros((self.n, found.shape[1]), dtype=np.float32)
+        self.vectors[todo] = found
+        self.embedded[todo] = True
+
+
+def _tfidf_matrix(texts, **options):
+    """Sublinear TF-IDF, rows L2-normalised (an empty vocabulary: one zero column).
 
     No `max_df`: in a digest of three articles, the event's own words occur in all.
     """
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(
-        sublinear_tf=True, stop_words="english", ngram_range=(1, 2), dtype=np.float32
-    )
+    vec = TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)
     try:
         return vec.fit_transform(texts).tocsr()
     except ValueError:  # every word a stop word
@@ -161,80 +236,123 @@ def _entity_matrices(key_sets: list[set[str]]):
     return weights, present, total
 
 
-def signals(articles: list[Article], embed_fn=None) -> Signals:
-    """Embeddings, TF-IDF and entity vectors of `articles` (debris left out).
+def signals(articles: list[Article], embed_fn=None, embed_all: bool = False) -> Signals:
+    """The cheap signals of `articles` (debris left out); embeddings come on demand
+    (`Signals.embed`), or now for every article with `embed_all`.
 
     `embed_fn(texts) -> (n, 384) array` defaults to the packaged MiniLM
-    (`summarize.model.embed.embed`); benchmarks pass a memoised one."""
-    import time
-
-    if embed_fn is None:
-        from summarize.model.embed import embed as embed_fn
-
+    (`summarize.model.embed.embed`); a digest with a state folder passes its vector
+    cache (`digest.vectors`), benchmarks a memoised one."""
     full = [_full(a) for a in articles]
-    started = time.perf_counter()
-    vectors = np.asarray(embed_fn([lead_text(a) for a in articles]), dtype=np.float32)
-    embed_s = time.perf_counter() - started
     weights, present, total = _entity_matrices([entity_keys(t) for t in full])
-    return Signals(
+    sig = Signals(
         n=len(articles),
-        vectors=vectors,
-        tfidf=_tfidf_matrix(full),
+        leads=[lead_text(a) for a in articles],
+        tfidf=_tfidf_matrix(full, stop_words="english", ngram_range=(1, 2)),
         entity_weights=weights,
         entity_present=present,
         entity_total=total,
-        embed_s=embed_s,
+        titles=_tfidf_matrix([a.title or "" for a in articles], analyzer=title_words),
+        days=np.array([_days(a) for a in articles], dtype=np.float64),
+        vectors=np.zeros((len(articles), 384), dtype=np.float32),
+        embedded=np.zeros(len(articles), dtype=bool),
+        embed_fn=embed_fn,
     )
+    if embed_all:
+        sig.embed(np.arange(sig.n))
+    return sig
 
 
-def _top_k(block: np.ndarray, offset: int, k: int) -> np.ndarray:
-    """Column indexes of the `k` largest values of each row, the row's own item left out."""
-    rows = np.arange(block.shape[0])
-    block[rows, offset + rows] = -np.inf
-    return np.argpartition(-block, k - 1, axis=1)[:, :k]
+def _sparse_top_k(block, offset: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of the `k` largest stored values of each row of a sparse `block`
+    (rows `offset`...), the row's own item left out."""
+    block = block.tocsr()
+    rows, cols = [], []
+    for i in range(block.shape[0]):
+        a, b = block.indptr[i], block.indptr[i + 1]
+        found, values = block.indices[a:b], block.data[a:b]
+        keep = (found != offset + i) & (values > 0)
+        found, values = found[keep], values[keep]
+        if len(found) > k:
+            found = found[np.argpartition(-values, k - 1)[:k]]
+        rows.append(np.full(len(found), offset + i, dtype=np.int64))
+        cols.append(found.astype(np.int64))
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(cols)
 
 
-def candidate_pairs(sig: Signals, neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
+def _searchable(matrix, max_df: int):
+    """`matrix` without its columns stored in more than `max_df` rows."""
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    return matrix[:, np.flatnonzero(df <= max_df)].tocsr()
+
+
+def candidate_pairs(
+    sig: Signals, neighbours: int = NEIGHBOURS, queries: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs `(i, j)`, `i < j`, worth scoring: each article with its `neighbours` nearest
-    by embedding and by TF-IDF (every pair when there are few articles)."""
+    by TF-IDF and by entities (every pair when there are few articles). With `queries`,
+    only the first `queries` articles are searched from (the others are only found)."""
     n = sig.n
-    if n < 2:
+    q = n if queries is None else queries
+    if n < 2 or q == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if n - 1 <= neighbours:
         r, c = np.triu_indices(n, 1)
-        return r.astype(np.int64), c.astype(np.int64)
+        keep = r < q
+        return r[keep].astype(np.int64), c[keep].astype(np.int64)
     found = []
-    tfidf_t = sig.tfidf.T.tocsc()
-    for start in range(0, n, BLOCK):
-        stop = min(n, start + BLOCK)
-        rows = np.repeat(np.arange(start, stop), neighbours)
-        emb = sig.vectors[start:stop] @ sig.vectors.T
-        found.append((rows, _top_k(emb, start, neighbours).ravel()))
-        del emb
-        words = (sig.tfidf[start:stop] @ tfidf_t).toarray()
-        found.append((rows, _top_k(words, start, neighbours).ravel()))
-        del words
-    r = np.concatenate([f[0] for f in found])
+    max_df = max(SEARCH_MAX_DF, neighbours * 4)  # a fixed cap: the search stays linear
+    for left, right in (
+        (sig.tfidf, sig.tfidf),
+        (sig.entity_weights, sig.entity_present),
+    ):
+        left, right_t = _searchable(left, max_df), _searchable(right, max_df).T.tocsr()
+        for start in range(0, q, BLOCK):
+            stop = min(q, start + BLOCK)
+            found.append(_sparse_top_k(left[start:stop] @ right_t, start, neighbours))
+    r = np.concatenate([f[0] for f in found]).astype(np.int64)
     c = np.concatenate([f[1] for f in found]).astype(np.int64)
     lo, hi = np.minimum(r, c), np.maximum(r, c)
     keys = np.unique(lo * n + hi)
     return keys // n, keys % n
 
 
+def _rowdot(matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[i].multiply(matrix[j]).sum(axis=1)).ravel()
+
+
 def pair_values(sig: Signals, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """The three signals (embedding, tfidf, entities) for each pair, shape (m, 3)."""
-    out = np.zeros((len(r), 3), dtype=np.float64)
+    """The signals (`SIGNALS`) of each pair, shape (m, 5), in [0, 1]; the embedding is
+    NaN where either article is not embedded."""
+    out = np.zeros((len(r), len(SIGNALS)), dtype=np.float64)
     for s in range(0, len(r), PAIR_CHUNK):
         i, j = r[s : s + PAIR_CHUNK], c[s : s + PAIR_CHUNK]
-        out[s : s + len(i), 0] = np.einsum("ij,ij->i", sig.vectors[i], sig.vectors[j])
-        out[s : s + len(i), 1] = np.asarray(sig.tfidf[i].multiply(sig.tfidf[j]).sum(axis=1)).ravel()
+        rows = slice(s, s + len(i))
+        out[rows, 1] = _rowdot(sig.tfidf, i, j)
         shared = np.asarray(
             sig.entity_weights[i].multiply(sig.entity_present[j]).sum(axis=1)
         ).ravel()
         least = np.minimum(sig.entity_total[i], sig.entity_total[j])
-        ratio = np.divide(shared, least, out=np.zeros_like(shared), where=least > 0)
-        out[s : s + len(i), 2] = ratio
-    return np.clip(out, 0.0, 1.0)
+        out[rows, 2] = np.divide(shared, least, out=np.zeros_like(shared), where=least > 0)
+        out[rows, 3] = _rowdot(sig.titles, i, j)
+        gap = np.abs(sig.days[i] - sig.days[j])
+        out[rows, 4] = np.nan_to_num(gap, nan=0.0) / DAYS_CAP
+    out = np.clip(out, 0.0, 1.0)
+    out[:, 0] = embedding_values(sig, r, c)
+    return out
+
+
+def embedding_values(sig: Signals, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Embedding cosine of each pair, NaN where either article is not embedded."""
+    out = np.full(len(r), np.nan)
+    both = np.flatnonzero(sig.embedded[r] & sig.embedded[c])
+    for s in range(0, len(both), PAIR_CHUNK):
+        k = both[s : s + PAIR_CHUNK]
+        dots = np.einsum("ij,ij->i", sig.vectors[r[k]], sig.vectors[c[k]])
+        out[k] = np.clip(dots, 0.0, 1.0)
+    return out
 
 
 def backgrounds(
@@ -247,19 +365,20 @@ def backgrounds(
     prior: tuple[float, ...],
 ) -> np.ndarray:
     """Per article and signal, the mean of its `k` highest values to articles of another
-    group (`groups[i]`: its core story); a missing neighbour counts as `prior`. (n, 3)"""
-    src = np.concatenate([r, c])
-    dst = np.concatenate([c, r])
-    keep = groups[src] != groups[dst]
-    src, dst = src[keep], dst[keep]
+    group (`groups[i]`: its core story); a missing neighbour (or a NaN value) counts as
+    `prior`. (n, signals)"""
+    src_all = np.concatenate([r, c])
+    dst_all = np.concatenate([c, r])
+    other = groups[src_all] != groups[dst_all]
     out = np.zeros((n, values.shape[1]))
     for s in range(values.shape[1]):
-        val = np.concatenate([values[:, s], values[:, s]])[keep]
+        val = np.concatenate([values[:, s], values[:, s]])
+        keep = other & ~np.isnan(val)
+        src, val = src_all[keep], val[keep]
         order = np.lexsort((-val, src))
         src_sorted, val_sorted = src[order], val[order]
         first = np.searchsorted(src_sorted, src_sorted, side="left")
-        rank = np.arange(len(src_sorted)) - first
-        top = rank < k
+        top = (np.arange(len(src_sorted)) - first) < k
         total = np.bincount(src_sorted[top], weights=val_sorted[top], minlength=n)
         count = np.bincount(src_sorted[top], minlength=n)
         out[:, s] = (total + (k - count) * prior[s]) / k
@@ -267,22 +386,30 @@ def backgrounds(
 
 
 def pair_features(values: np.ndarray, bg: np.ndarray, r: np.ndarray, c: np.ndarray):
-    """The pair model's features: the signals, then each minus the pair's mean background."""
-    return np.hstack([values, values - (bg[r] + bg[c]) / 2.0])
+    """The pair model's features: the signals, then the first `RELATIVE` minus the pair's
+    mean background; a missing (NaN) embedding is 0."""
+    rel = values[:, :RELATIVE] - (bg[r] + bg[c]) / 2.0
+    return np.nan_to_num(np.hstack([values, rel]), nan=0.0)
 
 
 # ---------------------------------------------------------------- linkage
 
 
 def average_linkage(
-    n: int, r: np.ndarray, c: np.ndarray, sims: np.ndarray, min_sim: float
+    n: int,
+    r: np.ndarray,
+    c: np.ndarray,
+    sims: np.ndarray,
+    min_sim: float,
+    merges: list | None = None,
 ) -> list[list[int]]:
     """Average-linkage (UPGMA) clusters of `n` items from a sparse similarity graph.
 
     A pair without an edge counts as similarity 0. Two clusters merge while the mean
     similarity over all their pairs is at least `min_sim` (the best pair first), which
     is cutting the dendrogram at distance `1 - min_sim`. Memory and time follow the
-    number of edges, not n x n.
+    number of edges, not n x n. `merges`, if given, gets each merge as (item, item,
+    similarity), best first: a cut at any higher `min_sim` is a prefix (`cut`).
     """
     size = [1] * n
     members: list[list[int] | None] = [[i] for i in range(n)]
@@ -307,6 +434,8 @@ def average_linkage(
             continue  # stale: the pair's average changed since it was pushed
         if current < min_sim:
             break
+        if merges is not None:
+            merges.append((a, b, current))
         if len(nbr[a]) < len(nbr[b]):
             a, b = b, a  # fold the smaller neighbourhood into the larger
         for other, s in nbr[b].items():
@@ -328,6 +457,19 @@ def average_linkage(
     return [sorted(m) for m in members if m is not None]
 
 
+def cut(n: int, merges: list, min_sim: float) -> np.ndarray:
+    """A label per item: the clusters of `average_linkage`'s merges down to `min_sim`."""
+    from scipy.cluster.hierarchy import DisjointSet
+
+    sets = DisjointSet(range(n))
+    for a, b, sim in merges:
+        if sim < min_sim:
+            break
+        sets.merge(a, b)
+    root = {}
+    return np.array([root.setdefault(sets[i], len(root)) for i in range(n)], dtype=np.int64)
+
+
 def labels(groups: list[list[int]], n: int) -> np.ndarray:
     """A label per item (its group's number) from lists of item indexes."""
     out = np.zeros(n, dtype=np.int64)
@@ -343,34 +485,60 @@ class Graph:
     n: int
     r: np.ndarray
     c: np.ndarray
-    values: np.ndarray  # (m, 3) signals per pair
-    cores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    values: np.ndarray  # (m, 5) signals per pair (`SIGNALS`; embedding NaN if not computed)
+    sig: Signals | None = None  # where missing embeddings come from
+    unsure: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
-def scored_pairs(sig: Signals, neighbours: int = NEIGHBOURS) -> Graph:
-    r, c = candidate_pairs(sig, neighbours)
-    return Graph(sig.n, r, c, pair_values(sig, r, c))
+def scored_pairs(sig: Signals, neighbours: int = NEIGHBOURS, queries: int | None = None) -> Graph:
+    r, c = candidate_pairs(sig, neighbours, queries)
+    return Graph(sig.n, r, c, pair_values(sig, r, c), sig)
 
 
 def core_groups(graph: Graph, core_distance: float) -> np.ndarray:
-    """The strict first pass: average linkage on the mean of the raw signals."""
-    raw = graph.values.mean(axis=1)
+    """The strict first pass: average linkage on the mean of TF-IDF and entities."""
+    raw = graph.values[:, 1:3].mean(axis=1)
     groups = average_linkage(graph.n, graph.r, graph.c, raw, 1.0 - core_distance)
     return labels(groups, graph.n)
 
 
-def probabilities(
-    graph: Graph, model: PairModel = PAIR_MODEL, cores: np.ndarray | None = None
+def model_probability(
+    graph: Graph, model: PairModel, cores: np.ndarray, pairing: Pairing = PAIR_MODEL
 ) -> np.ndarray:
-    """P(same event) for every scored pair; `cores` defaults to the strict first pass."""
-    if cores is None:
-        cores = core_groups(graph, model.core_distance)
-    k, prior = model.background_k, model.prior
-    bg = backgrounds(graph.n, graph.r, graph.c, graph.values, cores, k, prior)
+    """P(same event) by `model` for every pair of `graph`, backgrounds outside `cores`."""
+    rel = graph.values[:, :RELATIVE]
+    bg = backgrounds(graph.n, graph.r, graph.c, rel, cores, pairing.background_k, pairing.prior)
     return model.probability(pair_features(graph.values, bg, graph.r, graph.c))
 
 
-def cluster_graph(graph: Graph, threshold: float, model: PairModel = PAIR_MODEL) -> list[list[int]]:
+def unsure_pairs(p: np.ndarray, band: tuple[float, float]) -> np.ndarray:
+    """Which pairs the cheap model leaves uncertain (inside `band`)."""
+    return (p > band[0]) & (p < band[1])
+
+
+def probabilities(
+    graph: Graph, model: Pairing = PAIR_MODEL, cores: np.ndarray | None = None
+) -> np.ndarray:
+    """P(same event) for every scored pair: the cheap model's, and for the pairs it
+    leaves uncertain the full model's, after embedding the articles of those pairs
+    (only those). `cores` defaults to the strict first pass."""
+    if cores is None:
+        cores = core_groups(graph, model.core_distance)
+    p = model_probability(graph, model.cheap, cores, model)
+    graph.unsure = np.zeros(len(p), dtype=bool)
+    if model.full is None or graph.sig is None:
+        return p
+    unsure = unsure_pairs(p, model.band)
+    if unsure.any():
+        sig = graph.sig
+        sig.embed(np.unique(np.concatenate([graph.r[unsure], graph.c[unsure]])))
+        graph.values[:, 0] = embedding_values(sig, graph.r, graph.c)
+        p[unsure] = model_probability(graph, model.full, cores, model)[unsure]
+    graph.unsure = unsure
+    return p
+
+
+def cluster_graph(graph: Graph, threshold: float, model: Pairing = PAIR_MODEL) -> list[list[int]]:
     """Clusters (lists of article indexes) of a scored graph cut at distance `threshold`."""
     if graph.n == 0:
         return []
@@ -423,33 +591,40 @@ def rank_clusters(clusters: list[list[Article]]) -> list[list[Article]]:
 
 @dataclass
 class Grouping:
-    """Stories in rank order, and the embedding of each article's lead (by lead text),
-    which the digest's state keeps so tomorrow's run need not embed them again."""
+    """Stories in rank order, and the embedding of each embedded article's lead (by lead
+    text): the continuity matching reuses them."""
 
     stories: list[list[Article]]
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    embedded: int = 0  # articles whose lead was embedded (a cache hit counts)
+    embed_s: float = 0.0
 
 
 def group_articles(
     articles: list[Article],
     threshold: float | None = None,
-    model: PairModel = PAIR_MODEL,
+    model: Pairing = PAIR_MODEL,
     embed_fn=None,
 ) -> Grouping:
-    """`cluster_articles`, keeping the lead embeddings."""
+    """`cluster_articles`, keeping the lead embeddings that were computed.
+
+    `embed_fn` (default: the packaged MiniLM) is called once at most, with the leads
+    of the articles in an uncertain pair; a digest with a state folder passes its
+    vector cache (`digest.vectors.VectorCache`)."""
     if not articles:
         return Grouping([])
     threshold = THRESHOLD if threshold is None else threshold
-    sig = signals(articles, embed_fn)
-    vectors = {lead_text(a): sig.vectors[i] for i, a in enumerate(articles)}
     if len(articles) == 1:
-        return Grouping([list(articles)], vectors)
+        return Grouping([list(articles)])
+    sig = signals(articles, embed_fn)
     groups = cluster_graph(scored_pairs(sig), threshold, model)
-    return Grouping(rank_clusters([[articles[i] for i in g] for g in groups]), vectors)
+    vectors = {sig.leads[i]: sig.vectors[i] for i in np.flatnonzero(sig.embedded)}
+    stories = rank_clusters([[articles[i] for i in g] for g in groups])
+    return Grouping(stories, vectors, int(sig.embedded.sum()), sig.embed_s)
 
 
 def cluster_articles(
-    articles: list[Article], threshold: float | None = None, model: PairModel = PAIR_MODEL
+    articles: list[Article], threshold: float | None = None, model: Pairing = PAIR_MODEL
 ) -> list[list[Article]]:
     """Stories (lists of articles) in rank order; a lone article is its own story."""
     if len(articles) <= 1:

