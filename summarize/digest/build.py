@@ -422,6 +422,15 @@ class _Run:
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
 
+    def interrupt(self) -> None:
+        """Ctrl-C (or SIGTERM): the stories not finished stay None, the digest says so."""
+        left = sum(1 for s in self.stories if s is None)
+        self.interrupted = True
+        self.notes.append(
+            f"incomplete: interrupted with {left} of {len(self.stories)} stories "
+            "not summarized; run it again to finish (answers already given come from the cache)"
+        )
+
 
 def _summarize_all(
     clusters: list[list[Article]],
@@ -545,12 +554,7 @@ def _run_pool(
             i, story, late = done.get_nowait()
             if not late:
                 run.stories[i] = story
-        left = sum(1 for s in run.stories if s is None)
-        run.interrupted = True
-        run.notes.append(
-            f"incomplete: interrupted with {left} of {len(clusters)} stories "
-            "not summarized; run it again to finish (answers already given come from the cache)"
-        )
+        run.interrupt()
         return
     missing = [i for i, s in enumerate(run.stories) if s is None]
     if not missing:

@@ -192,12 +192,7 @@ def summarize_on_cluster(
                 pending.update(submit(1))
         except KeyboardInterrupt:
             dask.cancel(list(index))
-            left = sum(1 for s in run.stories if s is None)
-            run.interrupted = True
-            run.notes.append(
-                f"incomplete: interrupted with {left} of {len(clusters)} stories not "
-                "summarized; run it again to finish (answers already given come from the cache)"
-            )
+            run.interrupt()
             return
         dask.cancel(list(index))
     missing = [i for i, s in enumerate(run.stories) if s is None]
