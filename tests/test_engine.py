@@ -132,14 +132,14 @@ def test_a_worker_killed_mid_story_loses_nothing(setup):
 @pytest.mark.slow
 def test_ctrl_c_keeps_the_finished_stories_and_cancels_the_rest(setup):
     from functools import partial
-    from types import SimpleNamespace
 
+    from summarize.digest.build import StoryRun
     from summarize.digest.engine import summarize_on_cluster
     from summarize.story.pipeline import summarize_story
 
     url, _, address, one, tmp = setup
     clusters = [story.articles for story in one.stories]
-    run = SimpleNamespace(stories=[None] * len(clusters), notes=[], interrupted=False)
+    run = StoryRun(stories=[None] * len(clusters))
     done: list[int] = []
 
     def on_done() -> None:  # Ctrl-C as the first story comes back

@@ -414,7 +414,7 @@ _STATUSES = ("new", "update", "unchanged")
 
 
 @dataclass
-class _Run:
+class StoryRun:
     """What summarizing the clusters gave: a Story per cluster (None: not finished
     before an interrupt), notes for the digest, and whether Ctrl-C stopped it."""
 
@@ -440,10 +440,10 @@ def _summarize_all(
     client,
     jobs: int,
     on_done: Callable[[], None],
-) -> _Run:
+) -> StoryRun:
     """One Story per cluster, in cluster order; at most `jobs` summarized at once, within
     the digest's time budget, stopped by the circuit breaker or by Ctrl-C."""
-    run = _Run(stories=[None] * len(clusters))
+    run = StoryRun(stories=[None] * len(clusters))
     if not clusters:
         return run
     if settings.digest.cluster:  # one Dask task per story, on the cluster (digest/engine.py)
@@ -472,7 +472,7 @@ def _summarize_all(
 
 
 def _run_pool(
-    run: _Run,
+    run: StoryRun,
     clusters: list[list[Article]],
     summarize: Callable[..., Story],
     *,
