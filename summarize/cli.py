@@ -61,6 +61,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C would be: one shutdown path for both signals."""
 
 
+def _interrupt(signum: int) -> KeyboardInterrupt:
+    """What a signal raises in the main thread: `Terminated` for SIGTERM."""
+    return Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 class _Shutdown:
     """SIGINT and SIGTERM take one path. The first signal raises KeyboardInterrupt
     (`Terminated` for SIGTERM) in the main thread: no new model call starts, what is
@@ -81,7 +86,7 @@ class _Shutdown:
             os._exit(EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED)
         self.received.append(signum)
         if not self.deferring:
-            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+            raise _interrupt(signum)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -110,7 +115,7 @@ class _Shutdown:
     def raise_deferred(self) -> None:
         """A signal that came while finished work was written: exit as it asked."""
         if self.received:
-            raise Terminated() if self.received[0] == signal.SIGTERM else KeyboardInterrupt()
+            raise _interrupt(self.received[0])
 
 
 _shutdown = _Shutdown()
