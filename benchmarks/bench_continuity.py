@@ -38,11 +38,13 @@ sys.path.insert(0, str(ROOT))
 
 from summarize.digest.build import build_digest  # noqa: E402
 from summarize.models import Claim, Story  # noqa: E402
+from summarize.settings import DigestSettings  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 STATUSES = ("new", "update", "unchanged")
 DAY1 = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
+JOIN_GRID = (0.56, 0.6, 0.64, 0.68, 0.72, 0.76, 0.8, 0.84, 0.88, 0.92)
 
 
 def first_sentences(articles, *, settings=None, client=None, **_):
@@ -51,14 +53,15 @@ def first_sentences(articles, *, settings=None, client=None, **_):
     return Story(articles=list(articles), sentences=[Claim(text=t[:400]) for t in lines])
 
 
-def held_out(path: Path, seed: int, limit: int | None) -> list[dict]:
-    """The held-out half of bench_cluster.py's split (the same seed, the same order)."""
+def held_out(path: Path, seed: int, limit: int | None, half: str = "held-out") -> list[dict]:
+    """One half of the events (fixed seed): `held-out`, scored, or `dev`, where the join
+    cut is tuned (`--tune`)."""
     events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     events = events[:limit]
     ids = sorted({e["event_id"] for e in events})
     random.Random(seed).shuffle(ids)
-    test = set(ids[len(ids) // 2 :])
-    return [e for e in events if e["event_id"] in test]
+    chosen = set(ids[len(ids) // 2 :] if half == "held-out" else ids[: len(ids) // 2])
+    return [e for e in events if e["event_id"] in chosen]
 
 
 def row(event: dict, k: int) -> dict:
@@ -134,21 +137,14 @@ def evaluate(digest, gold: dict) -> dict:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument(
-        "--out", type=Path, default=None, help="default benchmarks/results/continuity.json"
-    )
-    ap.add_argument("--smoke", action="store_true", help="24 events, temp dir")
-    args = ap.parse_args()
-    if args.out is None:
-        folder = Path(tempfile.mkdtemp(prefix="bench-continuity-")) if args.smoke else None
-        args.out = (folder or ROOT / "benchmarks" / "results") / "continuity.json"
+def two_days(events: list[dict], seed: int, join_threshold: float):
+    """Day 1 then day 2 of `events` on one state folder: (scores, digests, seconds, state
+    file bytes)."""
+    from summarize.settings import Settings
 
-    events = held_out(args.data, args.seed, 24 if args.smoke else None)
-    day1, day2, gold = split_days(events, args.seed)
+    settings = Settings()
+    settings.digest.join_threshold = join_threshold
+    day1, day2, gold = split_days(events, seed)
     with tempfile.TemporaryDirectory(prefix="bench-continuity-") as tmp:
         tmp = Path(tmp)
         state = tmp / "state"
@@ -159,12 +155,48 @@ def main() -> None:
             digests[name] = build_digest(
                 [str(write(rows, tmp / f"{name}.jsonl"))],
                 summarize=first_sentences,
+                settings=settings,
                 cache_dir=tmp / "cache",
                 state_dir=state,
                 now=now,
             )
             times[name] = round(time.perf_counter() - started, 2)
         state_bytes = (state / "stories.json").stat().st_size
+    return evaluate(digests["day2"], gold), digests, times, state_bytes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--out", type=Path, default=None, help="default benchmarks/results/continuity.json"
+    )
+    ap.add_argument("--smoke", action="store_true", help="24 events, temp dir")
+    ap.add_argument(
+        "--join-threshold",
+        type=float,
+        default=DigestSettings().join_threshold,
+        help="the join cut scored (default: the shipped digest.join_threshold)",
+    )
+    ap.add_argument("--tune", action="store_true", help="also score each join cut on the dev half")
+    args = ap.parse_args()
+    if args.out is None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-continuity-")) if args.smoke else None
+        args.out = (folder or ROOT / "benchmarks" / "results") / "continuity.json"
+
+    limit = 24 if args.smoke else None
+    tuning = {}
+    if args.tune:  # the join cut with the best accuracy on the other half of the events
+        dev = held_out(args.data, args.seed, limit, half="dev")
+        for cut in JOIN_GRID:
+            tuning[cut] = two_days(dev, args.seed, cut)[0]["accuracy"]
+            print(f"dev half: join cut {cut}: accuracy {tuning[cut]}", file=sys.stderr)
+        best = max(tuning.values())  # ties: the strictest cut (the fewest false updates)
+        print(f"chosen on the dev half: {min(c for c, a in tuning.items() if a == best)}")
+    events = held_out(args.data, args.seed, limit)
+    day1, day2, gold = split_days(events, args.seed)
+    scored, digests, times, state_bytes = two_days(events, args.seed, args.join_threshold)
     result = {
         "data": args.data.name,
         "seed": args.seed,
@@ -175,7 +207,9 @@ def main() -> None:
         "seconds": times,
         "state_file_bytes": state_bytes,
         "day1_statuses": dict(Counter(s.status for s in digests["day1"].stories)),
-        **evaluate(digests["day2"], gold),
+        "join_threshold": args.join_threshold,
+        "dev_half_accuracy_by_join_threshold": tuning,
+        **scored,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

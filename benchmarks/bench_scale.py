@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import random
 import re
 import resource
@@ -291,6 +292,7 @@ def one(n: int, validate: int | None, check_cache: bool = False) -> dict:
             "peak_rss_mb": peak_mb(),
         }
     result["peak_rss_mb"] = peak_mb()
+    result["load_average_1min_at_end"] = round(os.getloadavg()[0], 1)
     return result
 
 

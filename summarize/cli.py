@@ -645,7 +645,7 @@ def digest(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="Story clustering distance (default: digest.threshold, 0.58).",
+            help="Story clustering distance (default: digest.threshold, 0.56).",
             show_default=False,
         ),
     ] = None,

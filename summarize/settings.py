@@ -188,10 +188,17 @@ class DigestSettings(_Group):
     """`[digest]`: grouping articles into stories and summarizing them."""
 
     threshold: float = Field(
-        0.58,
+        0.56,
         ge=0.0,
         le=1.0,
         description="distance (1 - mean same-event probability) at which stories stop merging",
+    )
+    join_threshold: float = Field(
+        0.72,
+        ge=0.0,
+        le=1.0,
+        description="distance (1 - mean same-event probability) at which a story continues "
+        "a remembered one (--state)",
     )
     jobs: int = Field(2, ge=1, description="stories summarized at once (1 for the embedded model)")
     time_budget_s: float = Field(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from summarize.digest.cluster import cluster_articles, entity_keys, rank_clusters
+from summarize.digest.cluster import PAIR_MODEL, cluster_articles, entity_keys, rank_clusters
 from summarize.models import Article
 from summarize.sources.ingest import article_from_text, load_articles
 
@@ -55,6 +56,59 @@ def test_allsides_slice_ari_above_floor():
     label = {a.id: n for n, story in enumerate(stories) for a in story}
     assert sum(len(s) for s in stories) == len(articles)
     assert adjusted_rand_score(gold, [label[a.id] for a in articles]) >= ARI_FLOOR
+
+
+_RESULTS = (
+    "{co} reported a quarterly profit of {p} million kronor on Thursday, up from {q} million "
+    "a year earlier, as sales at its {town} plant rose {r} percent. Chief executive {ceo} "
+    "said the company would keep its full-year forecast. Shares in {co} rose {s} percent in "
+    "early trading in Lothby. Analysts at {bank} had expected a profit of {t} million kronor. "
+    "The company said demand for its {product} had held up despite higher energy prices, and "
+    "that it would hire {h} workers at {town} next year."
+)
+
+
+def _results_day() -> list[Article]:
+    """Two outlets on one company's results, and the wire's report of another company's
+    results written on the same template."""
+    varnholt = dict(co="Varnholt Mills", p="412", q="377", town="Esker Falls", r="9")
+    varnholt |= dict(ceo="Idun Sarrow", s="4", bank="Brennick Capital", t="398")
+    quellmark = dict(co="Quellmark Steel", p="268", q="301", town="Ferrow Bay", r="3")
+    quellmark |= dict(ceo="Matts Ovelin", s="2", bank="Halden Partners", t="280")
+    ledger = (
+        "Varnholt Mills beat analysts' forecasts with a profit of 412 million kronor for the "
+        "quarter, helped by a 9 percent jump in sales at Esker Falls. Idun Sarrow, its chief "
+        "executive, told reporters the full-year outlook was unchanged. The stock gained 4 "
+        "percent in Lothby. Brennick Capital analysts had pencilled in 398 million kronor. The "
+        "paper board maker plans to take on 120 more staff at the Esker Falls site."
+    )
+    return [
+        article_from_text(
+            _RESULTS.format(**varnholt, product="paper board", h="120"),
+            id="wire-varnholt",
+            title="Varnholt Mills profit rises as Esker Falls sales grow",
+            outlet="Nordwire",
+        ),
+        article_from_text(
+            ledger, id="ledger-varnholt", title="Varnholt Mills beats forecasts", outlet="Ledger"
+        ),
+        article_from_text(
+            _RESULTS.format(**quellmark, product="steel coil", h="45"),
+            id="wire-quellmark",
+            title="Quellmark Steel profit falls as Ferrow Bay sales slow",
+            outlet="Nordwire",
+        ),
+    ]
+
+
+def test_two_events_on_one_template_are_two_stories() -> None:
+    """Results stories read alike; the names tell the events apart (the template model:
+    without it, the other company's report joins the story)."""
+    articles = _results_day()
+    stories = [sorted(a.id for a in s) for s in cluster_articles(articles)]
+    assert stories == [["ledger-varnholt", "wire-varnholt"], ["wire-quellmark"]]
+    plain = replace(PAIR_MODEL, template=None)
+    assert len(cluster_articles(articles, model=plain)) == 1  # what the template model fixes
 
 
 def _a(id: str, outlet: str, hour: int | None) -> Article:
@@ -139,6 +193,9 @@ def test_backgrounds_leave_out_the_own_core_and_pad_with_the_prior() -> None:
     cores = np.array([0, 0, 1])  # 0 and 1 are one core: their 0.9 is no background
     bg = backgrounds(3, r, c, values, cores, k=2, prior=(0.1,))
     assert np.allclose(bg[:, 0], [(0.3 + 0.1) / 2, (0.5 + 0.1) / 2, (0.5 + 0.3) / 2])
+    skip = np.array([False, False, True])  # 1-2 taken for two events on one template
+    bg = backgrounds(3, r, c, values, cores, k=2, prior=(0.1,), skip=skip)
+    assert np.allclose(bg[:, 0], [(0.3 + 0.1) / 2, 0.1, (0.3 + 0.1) / 2])
 
 
 @pytest.mark.slow

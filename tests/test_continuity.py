@@ -142,6 +142,27 @@ def test_a_story_continues_by_content_without_shared_articles(tmp_path: Path) ->
     assert stories["battery"].status == "new"
 
 
+def test_remembered_leads_keep_their_dates(tmp_path: Path) -> None:
+    """Days apart is a signal of the join: a remembered lead keeps its article's date, and
+    an undated one (an older state file) stands at the day its record was last written."""
+    from summarize.digest.state import _ghosts, text_key
+
+    state = tmp_path / "state"
+    first = _digest([_day1(tmp_path)], state, DAY1, tmp_path)
+    published = {
+        url_key(a.url) or text_key(a): a.published for s in first.stories for a in s.articles
+    }
+    records = load_state(state).records
+    leads = [lead for r in records for lead in r.leads]
+    assert any(lead.published for lead in leads)  # the examples are dated
+    assert all(lead.published == published[lead.key] for lead in leads)
+    for record in records:
+        for lead in record.leads:
+            lead.published = None
+    ghosts, _, _ = _ghosts(records)
+    assert {g.published for g in ghosts} == {DAY1}
+
+
 def test_corrupt_state_is_set_aside_and_reported(tmp_path: Path, caplog) -> None:
     state = tmp_path / "state"
     state.mkdir()

@@ -235,9 +235,11 @@ def _digest_settings(tmp_path: Path, server: FakeServer, **overrides):
 
 
 def _articles():
+    """Two outlets on one event: facts they both report, so the story asks the model."""
     from summarize.sources.ingest import load_articles
 
-    articles, _ = load_articles([EXAMPLES / "brennmouth-sentinel-fare-hike.txt"])
+    names = ("brennmouth-sentinel-fare-hike.txt", "brennmouth-evening-post-fares.txt")
+    articles, _ = load_articles([EXAMPLES / n for n in names])
     return articles
 
 
@@ -337,6 +339,7 @@ def test_story_cli_exits_1_with_one_error_line(tmp_path: Path, cli_env, reply) -
         result = CliRunner().invoke(
             app,
             ["story", str(EXAMPLES / "brennmouth-sentinel-fare-hike.txt")]
+            + [str(EXAMPLES / "brennmouth-evening-post-fares.txt")]
             + ["--base-url", server.base_url, "--out", str(out), "--format", "json"],
         )
     assert result.exit_code == 1, result.output

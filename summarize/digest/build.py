@@ -330,7 +330,7 @@ def build_digest(
                 state_dir,
                 stories,
                 generated,
-                threshold,
+                options.join_threshold,
                 grouping.vectors,
                 options.state_days,
                 vector_cache,

@@ -12,7 +12,12 @@ over cheap signals that fail differently:
 - title overlap (TF-IDF of stemmed title words: the event's main verb and its object)
   is computed too, but cross-validation did not keep it (its coefficients are 0);
 - embeddings (packaged MiniLM) of the title and first sentence: paraphrase-aware,
-  and the only costly signal, so it is computed last and only where it decides.
+  and the only costly signal, so it is computed last and only where it decides;
+- lead names: how much of each article's title-and-first-sentence names the other
+  article has. Not a term of the pair models (cross-validation did not keep it), but
+  of the *template model*: two articles that read alike and share no names are two
+  events written on one template (results, earnings, weather), so the pair's
+  probability is multiplied by 1 - P(template).
 
 The signals are used as they are and against their *background*: the mean of the
 article's `k` highest values of that signal to articles outside its own core
@@ -25,7 +30,9 @@ Two pair models: the *cheap* one (no embedding) scores every pair; the pairs it
 leaves uncertain (a probability inside `Pairing.band`) are scored again by the
 *full* one, with the embedding of the articles in those pairs only. Every
 coefficient, `k`, the core cut, the band and the default threshold were chosen by
-cross-validation by event on the AllSides dev events (`benchmarks/bench_cluster.py`).
+cross-validation by event on the AllSides dev events (`benchmarks/bench_cluster.py`);
+the template model on twins of those events (the same articles with other names and
+figures), judged on twins made by another rewrite.
 
 Scale: nothing is n x n. Each article is compared with its nearest neighbours by
 TF-IDF and by entities (sparse products block by block, the commonest terms left out
@@ -52,7 +59,7 @@ from summarize.text.words import STOPWORDS, content_words, stem, tokens
 LEAD_WORDS = 40  # words of the first sentence embedded (with the title) at most
 # the pair signals, in the order of `Graph.values`; the first three are also used
 # against their background
-SIGNALS = ("embedding", "tfidf", "entities", "title", "days")
+SIGNALS = ("embedding", "tfidf", "entities", "title", "days", "lead names")
 RELATIVE = 3
 DAYS_CAP = 7.0  # days apart beyond which two articles are as far as can be
 # distance (1 - mean same-event probability) at which clusters stop merging: the
@@ -62,12 +69,13 @@ NEIGHBOURS = 30  # nearest neighbours per article and signal that are scored at 
 BLOCK = 1024  # rows per block of the neighbour search
 SEARCH_MAX_DF = 500  # terms in more articles than this are left out of the search
 PAIR_CHUNK = 50_000  # pairs per chunk when their signals are computed
+TEMPLATE = (1, 2, 5)  # the template model's signals: tfidf, entities, lead names
 
 
 @dataclass(frozen=True)
 class PairModel:
     """Logistic model of P(same event) for a pair of articles, over `pair_features`:
-    the five signals, then embedding, tfidf and entities minus the pair's background.
+    the six signals, then embedding, tfidf and entities minus the pair's background.
     A missing signal (an embedding not computed) is 0."""
 
     coef: tuple[float, ...]
@@ -92,17 +100,23 @@ class Pairing:
     background_k: int = 5
     core_distance: float = 0.4
     prior: tuple[float, float, float] = (0.5, 0.1, 0.2)
+    template: PairModel | None = None
 
 
 # Fitted by benchmarks/bench_cluster.py on all allsides-dev events (the cross-validated
 # choices of features, k, core cut, band and threshold).
 PAIR_MODEL = Pairing(
-    cheap=PairModel(coef=(0.0, 12.436, 3.724, 0.0, -6.665, 0.0, 10.71, 0.453), intercept=-2.965),
-    full=PairModel(coef=(2.54, 2.025, -1.055, 0.0, -2.95, 5.023, 2.736, 0.647), intercept=-0.723),
+    cheap=PairModel(
+        coef=(0.0, 12.339, 3.761, 0.0, -6.745, 0.0, 0.0, 10.582, 0.444), intercept=-2.972
+    ),
+    full=PairModel(
+        coef=(2.577, 1.914, -0.897, 0.0, -2.794, 0.0, 5.172, 2.828, 0.727), intercept=-0.805
+    ),
     band=(0.1, 0.9),
     background_k=3,
     core_distance=0.3,
-    prior=(0.523, 0.079, 0.393),
+    prior=(0.529, 0.079, 0.393),
+    template=PairModel(coef=(14.657, -5.884, -5.602), intercept=-3.936),
 )
 
 
@@ -174,6 +188,8 @@ class Signals:
     entity_weights: object  # CSR: idf of each entity key the article has
     entity_present: object  # CSR: 1 for each entity key the article has
     entity_total: np.ndarray  # (n,) sum of an article's entity idf
+    lead_weights: object  # CSR: idf of each entity key of the title and first sentence
+    lead_total: np.ndarray  # (n,) sum of an article's lead entity idf
     titles: object  # CSR: TF-IDF of the title's stems
     days: np.ndarray  # (n,) publication time in days (NaN: undated)
     vectors: np.ndarray  # (n, 384) float32 embeddings (zeros where not embedded)
@@ -214,17 +230,24 @@ def _tfidf_matrix(texts, **options):
         return csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def _entity_matrices(key_sets: list[set[str]]):
-    """Smoothed idf weights (never 0, so the event's own names count in a tiny digest)."""
+def _entity_matrices(key_sets: list[set[str]], lead_sets: list[set[str]]):
+    """Smoothed idf weights (never 0, so the event's own names count in a tiny digest)
+    of each article's keys, 1 for each key it has, the sum of its weights, and the
+    weights of the keys of its lead only (`lead_sets[i]` is a subset of `key_sets[i]`)."""
     from scipy.sparse import csr_matrix
 
     vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for i, keys in enumerate(key_sets):
-        for key in sorted(keys):
-            rows.append(i)
-            cols.append(vocab.setdefault(key, len(vocab)))
     n = len(key_sets)
+
+    def matrix(sets: list[set[str]]):
+        rows, cols = [], []
+        for i, keys in enumerate(sets):
+            for key in sorted(keys):
+                rows.append(i)
+                cols.append(vocab.setdefault(key, len(vocab)))
+        return rows, cols
+
+    rows, cols = matrix(key_sets)
     shape = (n, max(1, len(vocab)))
     present = csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape, dtype=np.float32
@@ -233,7 +256,9 @@ def _entity_matrices(key_sets: list[set[str]]):
     idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
     weights = present.multiply(idf[None, :]).tocsr()
     total = np.asarray(weights.sum(axis=1)).ravel().astype(np.float64)
-    return weights, present, total
+    rows, cols = matrix(lead_sets)
+    lead = csr_matrix((idf[cols], (rows, cols)), shape=shape, dtype=np.float32)
+    return weights, present, total, lead
 
 
 def signals(articles: list[Article], embed_fn=None, embed_all: bool = False) -> Signals:
@@ -244,14 +269,19 @@ def signals(articles: list[Article], embed_fn=None, embed_all: bool = False) -> 
     (`summarize.model.embed.embed`); a digest with a state folder passes its vector
     cache (`digest.vectors`), benchmarks a memoised one."""
     full = [_full(a) for a in articles]
-    weights, present, total = _entity_matrices([entity_keys(t) for t in full])
+    keys = [entity_keys(t) for t in full]
+    leads = [lead_text(a) for a in articles]
+    lead_keys = [entity_keys(t) & k for t, k in zip(leads, keys, strict=True)]
+    weights, present, total, lead_weights = _entity_matrices(keys, lead_keys)
     sig = Signals(
         n=len(articles),
-        leads=[lead_text(a) for a in articles],
+        leads=leads,
         tfidf=_tfidf_matrix(full, stop_words="english", ngram_range=(1, 2)),
         entity_weights=weights,
         entity_present=present,
         entity_total=total,
+        lead_weights=lead_weights,
+        lead_total=np.asarray(lead_weights.sum(axis=1)).ravel().astype(np.float64),
         titles=_tfidf_matrix([a.title or "" for a in articles], analyzer=title_words),
         days=np.array([_days(a) for a in articles], dtype=np.float64),
         vectors=np.zeros((len(articles), 384), dtype=np.float32),
@@ -324,7 +354,7 @@ def _rowdot(matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def pair_values(sig: Signals, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """The signals (`SIGNALS`) of each pair, shape (m, 5), in [0, 1]; the embedding is
+    """The signals (`SIGNALS`) of each pair, shape (m, 6), in [0, 1]; the embedding is
     NaN where either article is not embedded."""
     out = np.zeros((len(r), len(SIGNALS)), dtype=np.float64)
     for s in range(0, len(r), PAIR_CHUNK):
@@ -339,9 +369,29 @@ def pair_values(sig: Signals, r: np.ndarray, c: np.ndarray) -> np.ndarray:
         out[rows, 3] = _rowdot(sig.titles, i, j)
         gap = np.abs(sig.days[i] - sig.days[j])
         out[rows, 4] = np.nan_to_num(gap, nan=0.0) / DAYS_CAP
+        out[rows, 5] = _lead_names(sig, i, j, out[rows, 2])
     out = np.clip(out, 0.0, 1.0)
     out[:, 0] = embedding_values(sig, r, c)
     return out
+
+
+def _lead_names(sig: Signals, i: np.ndarray, j: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """How much of each article's lead names (title and first sentence: who and where
+    the event is) the other article has anywhere, the mean of the two ways; a way
+    whose lead has no names is left out, and `fallback` (the entity overlap) stands
+    for a pair where neither lead has one. Two articles on one template (results,
+    earnings) share wording but not these names."""
+    total = np.zeros((len(i), 2))
+    found = np.zeros((len(i), 2))
+    for k, (a, b) in enumerate(((i, j), (j, i))):
+        found[:, k] = np.asarray(
+            sig.lead_weights[a].multiply(sig.entity_present[b]).sum(axis=1)
+        ).ravel()
+        total[:, k] = sig.lead_total[a]
+    has = total > 0
+    share = np.divide(found, total, out=np.zeros_like(found), where=has)
+    ways = has.sum(axis=1)
+    return np.where(ways > 0, share.sum(axis=1) / np.maximum(ways, 1), fallback)
 
 
 def embedding_values(sig: Signals, r: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -363,13 +413,16 @@ def backgrounds(
     groups: np.ndarray,
     k: int,
     prior: tuple[float, ...],
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per article and signal, the mean of its `k` highest values to articles of another
-    group (`groups[i]`: its core story); a missing neighbour (or a NaN value) counts as
-    `prior`. (n, signals)"""
+    group (`groups[i]`: its core story), pairs where `skip` is true left out; a missing
+    neighbour (or a NaN value) counts as `prior`. (n, signals)"""
     src_all = np.concatenate([r, c])
     dst_all = np.concatenate([c, r])
     other = groups[src_all] != groups[dst_all]
+    if skip is not None:
+        other &= ~np.concatenate([skip, skip])
     out = np.zeros((n, values.shape[1]))
     for s in range(values.shape[1]):
         val = np.concatenate([values[:, s], values[:, s]])
@@ -386,8 +439,8 @@ def backgrounds(
 
 
 def pair_features(values: np.ndarray, bg: np.ndarray, r: np.ndarray, c: np.ndarray):
-    """The pair model's features: the signals, then the first `RELATIVE` minus the pair's
-    mean background; a missing (NaN) embedding is 0."""
+    """The pair model's features: the signals (`SIGNALS`), then the first `RELATIVE`
+    minus the pair's mean background; a missing (NaN) embedding is 0."""
     rel = values[:, :RELATIVE] - (bg[r] + bg[c]) / 2.0
     return np.nan_to_num(np.hstack([values, rel]), nan=0.0)
 
@@ -485,7 +538,7 @@ class Graph:
     n: int
     r: np.ndarray
     c: np.ndarray
-    values: np.ndarray  # (m, 5) signals per pair (`SIGNALS`; embedding NaN if not computed)
+    values: np.ndarray  # (m, 6) signals per pair (`SIGNALS`; embedding NaN if not computed)
     sig: Signals | None = None  # where missing embeddings come from
     unsure: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
@@ -507,7 +560,16 @@ def model_probability(
 ) -> np.ndarray:
     """P(same event) by `model` for every pair of `graph`, backgrounds outside `cores`."""
     rel = graph.values[:, :RELATIVE]
-    bg = backgrounds(graph.n, graph.r, graph.c, rel, cores, pairing.background_k, pairing.prior)
+    bg = backgrounds(
+        graph.n,
+        graph.r,
+        graph.c,
+        rel,
+        cores,
+        pairing.background_k,
+        pairing.prior,
+        template_pairs(graph.values, pairing),
+    )
     return model.probability(pair_features(graph.values, bg, graph.r, graph.c))
 
 
@@ -527,7 +589,7 @@ def probabilities(
     p = model_probability(graph, model.cheap, cores, model)
     graph.unsure = np.zeros(len(p), dtype=bool)
     if model.full is None or graph.sig is None:
-        return p
+        return p * (1.0 - template_probability(graph.values, model))
     unsure = unsure_pairs(p, model.band)
     if unsure.any():
         sig = graph.sig
@@ -535,7 +597,22 @@ def probabilities(
         graph.values[:, 0] = embedding_values(sig, graph.r, graph.c)
         p[unsure] = model_probability(graph, model.full, cores, model)[unsure]
     graph.unsure = unsure
-    return p
+    return p * (1.0 - template_probability(graph.values, model))
+
+
+def template_pairs(values: np.ndarray, model: Pairing = PAIR_MODEL) -> np.ndarray:
+    """The pairs the template model takes for two events on one template: left out of
+    the backgrounds (reading like twenty other results stories does not make an article
+    less like the other report of its own result)."""
+    return template_probability(values, model) > 0.5
+
+
+def template_probability(values: np.ndarray, model: Pairing = PAIR_MODEL) -> np.ndarray:
+    """P(two events on one template | the pair reads alike): the same wording with other
+    names, as results, earnings or weather stories are written (0 without the model)."""
+    if model.template is None:
+        return np.zeros(len(values))
+    return model.template.probability(values[:, TEMPLATE])
 
 
 def cluster_graph(graph: Graph, threshold: float, model: Pairing = PAIR_MODEL) -> list[list[int]]:

@@ -96,6 +96,7 @@ class Lead(BaseModel):
     outlet: str = ""
     url: str | None = None
     text: str  # its first words (their first sentence, with the title, is what is embedded)
+    published: datetime | None = None  # (older files: none; the record's last_seen stands in)
     vector: str = ""  # its embedding, float16, base64 (older files; now in the vector cache)
 
 
@@ -272,6 +273,7 @@ def _ghosts(records: list[Record]) -> tuple[list[Article], list[int], dict[str, 
                 outlet=lead.outlet,
                 url=lead.url,
                 text=lead.text or lead.title or " ",
+                published=lead.published or record.last_seen,
             )
             v = _unpack(lead.vector)
             if v is not None and v.shape == (DIM,):
@@ -287,10 +289,14 @@ def _content_scores(
     threshold: float,
     vectors: dict[str, np.ndarray],
     embed_fn=None,
+    now: datetime | None = None,
 ) -> dict[tuple[int, int], float]:
     """(story, record) -> mean same-event probability over their article pairs, where it
     reaches the digest's cut. Only today's articles are searched from (each with its
-    nearest remembered leads): the records are joined, never regrouped."""
+    nearest remembered leads): the records are joined, never regrouped.
+
+    An undated article counts as published `now` (today's) or when its record was last
+    written (a remembered one): the days between them are a signal of the pair model."""
     from summarize.digest import cluster
 
     if embed_fn is None:
@@ -298,7 +304,11 @@ def _content_scores(
 
     ghosts, owner, known = _ghosts(records)
     known = {**known, **vectors}
-    today = [a for story in stories for a in story]
+    today = [
+        a if a.published or now is None else a.model_copy(update={"published": now})
+        for story in stories
+        for a in story
+    ]
     if not ghosts or not today:
         return {}
     story_of = [n for n, story in enumerate(stories) for _ in story]
@@ -362,7 +372,7 @@ def continue_stories(
         try:
             today = [s.articles for s in stories]
             remembered = [records[r] for r in recent]
-            scores = _content_scores(today, remembered, threshold, vectors or {}, embed_fn)
+            scores = _content_scores(today, remembered, threshold, vectors or {}, embed_fn, now)
         except Exception as exc:  # matching by content is a bonus, never a failure
             log.warning("continuity: stories not compared by content (%s)", exc)
             scores = {}
@@ -453,6 +463,7 @@ def _remember(record: Record, story: Story, keys: set[str], now: datetime) -> No
                 outlet=article.outlet,
                 url=article.url,
                 text=_first_words(article.clean_text(), LEAD_TEXT_WORDS),
+                published=article.published,
             )
         )
         have.add(key)

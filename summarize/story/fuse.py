@@ -340,29 +340,33 @@ def compose(
 
     from summarize.model.client import ModelError
 
-    shown = [f.group.usable or _without(f.group.members, keys) for f in to_fuse]
-    schema = fuse_schema([[s.id for s in members] for members in shown])
-    prompt = build_fuse_prompt(
-        [
-            FuseGroup(members, [by_article[s.article_id].label for s in members])
-            for members in shown
-        ],
-        context=[f.member for f in facts if f.group.n_outlets == 1 and not f.opinion][:3],
-        leave_out=sorted({v for d in story.disagreements for v in d.values}),
-    )
-    try:
-        answer, call = client.structured(
-            prompt,
-            schema,
-            purpose="story",
-            max_tokens=HEADLINE_TOKENS + TOKENS_PER_FACT * len(to_fuse),
+    answer = FuseAnswer()  # no fact two outlets report: nothing to fuse, no model call
+    if to_fuse:
+        shown = [f.group.usable or _without(f.group.members, keys) for f in to_fuse]
+        schema = fuse_schema([[s.id for s in members] for members in shown])
+        prompt = build_fuse_prompt(
+            [
+                FuseGroup(members, [by_article[s.article_id].label for s in members])
+                for members in shown
+            ],
+            context=[f.member for f in facts if f.group.n_outlets == 1 and not f.opinion][:3],
+            leave_out=sorted({v for d in story.disagreements for v in d.values}),
         )
-    except ModelError as exc:
-        if getattr(exc, "call", None) is not None:
-            story.record(exc.call)
-        story.error = f"the model failed: {exc}"
-        return story
-    story.record(call)
+        try:
+            answer, call = client.structured(
+                prompt,
+                schema,
+                purpose="story",
+                max_tokens=HEADLINE_TOKENS + TOKENS_PER_FACT * len(to_fuse),
+            )
+        except ModelError as exc:
+            if getattr(exc, "call", None) is not None:
+                story.record(exc.call)
+            story.error = f"the model failed: {exc}"
+            return story
+        story.record(call)
+    else:
+        story.notes.append("no fact reported by two outlets: the sources' own words, no model")
 
     fused: dict[int, Claim] = {}  # id(fact) -> a fused claim that may replace its wording
     for n, fact in enumerate(to_fuse, start=1):
