@@ -261,14 +261,35 @@ def test_circuit_breaker_fails_the_rest_without_asking(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_success_resets_the_breaker(tmp_path: Path) -> None:
+    """Fail, succeed, fail, fail: the fourth story is asked (the success reset the count of
+    failures in a row), so it fails with its own error, not the breaker's."""
     script = [error(500), chat(EMPTY_DRAFT), error(500), error(500)]
     with FakeServer(script) as server:
         settings = _digest_settings(tmp_path, server)
         digest = build_digest(
-            [str(EXAMPLES)], settings=settings, client=ModelClient(settings), progress=False
+            [str(EXAMPLES), str(_second_museum_report(tmp_path))],
+            settings=settings,
+            client=ModelClient(settings),
+            progress=False,
         )
     assert [bool(s.error) for s in digest.stories] == [True, False, True, True]
+    assert "(500)" in digest.stories[3].error
     assert len(server.requests) == 4
+
+
+def _second_museum_report(tmp_path: Path) -> Path:
+    """Another outlet on the museum's reopening: with it every example story has a fact two
+    outlets report, so every story asks the model (a one-source story does not)."""
+    path = tmp_path / "quillhaven-gazette-museum.txt"
+    path.write_text(
+        "Maritime museum back in business\n\n"
+        "The Quillhaven Maritime Museum reopened on Saturday after a two-year restoration "
+        "that cost $6.2 million. More than 2,300 visitors came through on the first day, "
+        "director Ewan Pardoe said. The restored pilot cutter Margery Stone now stands in "
+        "the rebuilt main hall of the old customs warehouse on Pier Road.\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 @pytest.mark.slow
@@ -442,7 +463,8 @@ def test_a_signal_writes_finished_stories_and_a_rerun_resumes(
         rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         asked = [r.body for r in server.requests[before:]]
     assert rerun.returncode == 0, rerun.stderr
-    assert server.requests[0].body not in asked and len(asked) == 3
+    # the other two stories that ask (the one-source story asks nothing), not the first
+    assert server.requests[0].body not in asked and len(asked) == 2
     final = json.loads((out / "digest.json").read_text())
     assert final["incomplete"] is False and len(final["stories"]) == 4
 
