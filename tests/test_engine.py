@@ -130,6 +130,43 @@ def test_a_worker_killed_mid_story_loses_nothing(setup):
 
 
 @pytest.mark.slow
+def test_the_breaker_stops_asking_on_the_cluster(setup):
+    """The server fails the first request; the others wait (on an event the test sets
+    once the digest has returned). With `max_failures` 1 the first failure trips the
+    breaker: the stories not finished are marked, never asked again, and the digest does
+    not wait for the requests in flight."""
+    url, server, address, one, tmp = setup
+    release = threading.Event()
+    failed: list[int] = []
+    lock = threading.Lock()
+
+    def fail_first_hold_the_rest(peer: tuple[str, int]) -> bool:
+        with lock:
+            first = not failed
+            failed.append(1)
+        if not first:
+            release.wait(120)
+        return False  # no answer: a dropped connection, a server failure
+
+    server.peers.clear()
+    server.hook = fail_first_hold_the_rest
+    settings = fake_settings(
+        tmp / "breaker", base_url=url, digest={"cluster": address, "max_failures": 1}
+    )
+    try:
+        digest = build_digest(INPUTS, settings=settings, now=NOW)
+    finally:
+        release.set()
+        server.hook = None
+    asking = [s for s in digest.stories if len(s.outlets) > 1]  # one source asks nothing
+    assert len(asking) == 3 and all(s.error for s in asking)
+    tripped = [s for s in asking if s.error.startswith("not summarized: the model server failed")]
+    assert len(tripped) >= 1 and len(asking) - len(tripped) == 1  # the one that failed
+    assert len(server.peers) <= 2  # one request a worker: the rest were never asked
+    assert any("not summarized" in note for note in digest.notes)
+
+
+@pytest.mark.slow
 def test_ctrl_c_keeps_the_finished_stories_and_cancels_the_rest(setup):
     from functools import partial
 
