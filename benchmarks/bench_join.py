@@ -91,10 +91,12 @@ def one(n_stories: int, today: int) -> dict:
     from bench_scale import peak_mb
 
     from summarize.digest import state as st
-    from summarize.digest.cluster import THRESHOLD
     from summarize.digest.vectors import state_cache
     from summarize.model.embed import load
     from summarize.models import Claim, Story
+    from summarize.settings import DigestSettings
+
+    cut = DigestSettings().join_threshold  # the digest's join cut
 
     load()
     remembered, continuing, fresh = events_as_stories(n_stories, today)
@@ -102,7 +104,7 @@ def one(n_stories: int, today: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-join-") as folder:
         state = st.load_state(folder, DAY1)  # empty: every story is new, nothing is scored
         day1 = [Story(articles=a, sentences=[Claim(text=a[0].title)]) for a in remembered]
-        st.continue_stories(state, day1, now=DAY1, threshold=THRESHOLD)
+        st.continue_stories(state, day1, now=DAY1, threshold=cut)
         ids = [s.story_id for s in day1]
         t = time.perf_counter()
         st.save_state(state, DAY1, keep_days=7)
@@ -129,7 +131,7 @@ def one(n_stories: int, today: int) -> dict:
             return out
 
         t = time.perf_counter()
-        st.continue_stories(loaded, stories, now=DAY2, threshold=THRESHOLD, embed_fn=timed)
+        st.continue_stories(loaded, stories, now=DAY2, threshold=cut, embed_fn=timed)
         join_s = time.perf_counter() - t
     joined = sum(
         1

@@ -11,11 +11,13 @@ is embedded twice.
 A story of today's digest continues a record when
 
 1. they share an article (same URL, or the same text re-read from elsewhere), or
-2. the grouping would have put them in one story: the mean same-event probability
-   of the clustering's pair model between today's articles and the record's leads,
-   scored together with all of today's articles and every record written in the last
-   three days (today's articles are searched from; the records are joined, never
-   regrouped), is at least `1 - threshold` (the digest's own cut).
+2. they read as one event: the mean same-event probability of the clustering's pair
+   model between today's articles and the record's leads (dated: a lead keeps its
+   article's date), scored together with all of today's articles and every record
+   written in the last three days (today's articles are searched from; the records are
+   joined, never regrouped), is at least `1 - threshold` (`digest.join_threshold`: the
+   mean counts every pair, and a lead is only an article's first words, so this cut is
+   its own, tuned by `benchmarks/bench_continuity.py --tune` on events it does not score).
 
 Each record continues at most one story (the strongest match first). A continuing
 story is an `update` when it has sentences not shown before (those are listed in
