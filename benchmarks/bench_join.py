@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_scale import child, write_runs  # noqa: E402
+from bench_scale import child, kept_runs, write_runs  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clusters" / "allsides-dev.jsonl"
 DAY1 = datetime(2026, 12, 4, 20, 0, tzinfo=UTC)
@@ -164,6 +164,9 @@ def main() -> None:
     ap.add_argument("--today", type=int, default=200, help="stories in the new day")
     ap.add_argument("--out", type=Path, default=None, help="default benchmarks/results/join.json")
     ap.add_argument("--smoke", action="store_true", help="300 stories, temp dir")
+    ap.add_argument(
+        "--keep", action="store_true", help="keep the other sizes already in --out (merge)"
+    )
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
@@ -174,7 +177,9 @@ def main() -> None:
     if args.out is None:
         folder = Path(tempfile.mkdtemp(prefix="bench-join-")) if args.smoke else None
         args.out = (folder or ROOT / "benchmarks" / "results") / "join.json"
-    runs = [child(Path(__file__), n, ["--today", str(args.today)]) for n in args.stories]
+    runs = kept_runs(args.out, "stories_in_state", args.stories) if args.keep else []
+    runs += [child(Path(__file__), n, ["--today", str(args.today)]) for n in args.stories]
+    runs.sort(key=lambda r: r["stories_in_state"])
     write_runs(args.out, args.smoke, runs)
     print(
         "| stories in state | state file | save | load | join (embedding) | embedded "

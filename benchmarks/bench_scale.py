@@ -306,6 +306,14 @@ def child(script: Path, n: int, extra: list[str]) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def kept_runs(out: Path, key: str, sizes: list[int]) -> list[dict]:
+    """The runs already in `out` of the sizes (`run[key]`) not run again (`--keep`)."""
+    if not out.exists():
+        return []
+    runs = json.loads(out.read_text(encoding="utf-8"))["runs"]
+    return [r for r in runs if r[key] not in sizes]
+
+
 def write_runs(out: Path, smoke: bool, runs: list[dict]) -> None:
     result = {"smoke": smoke, "machine": "2 CPU cores, shared with other jobs", "runs": runs}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -337,13 +345,7 @@ def main() -> None:
         folder = Path(tempfile.mkdtemp(prefix="bench-scale-")) if args.smoke else None
         args.out = (folder or ROOT / "benchmarks" / "results") / "scale.json"
 
-    runs = []
-    if args.keep and args.out.exists():
-        runs = [
-            r
-            for r in json.loads(args.out.read_text(encoding="utf-8"))["runs"]
-            if r["articles"] not in args.sizes
-        ]
+    runs = kept_runs(args.out, "articles", args.sizes) if args.keep else []
     for n in args.sizes:
         extra = [] if args.validate is None else ["--validate", str(args.validate)]
         extra += ["--cache-check"] if n == min(args.sizes) else []
