@@ -94,7 +94,6 @@ VARIANTS = {
     "with template model, title": ((LEAD,), False),
 }
 EMBEDDING_COLUMNS = (0, 6)
-BALANCED = False
 TEMPLATE_C = (
     10.0  # chosen by this cross-validation over 1, 10 and 100 (mean ARI 0.917, 0.920, 0.919)
 )
@@ -367,12 +366,11 @@ def reset(graph: cluster.Graph) -> None:
 
 
 def _fit_lr(
-    x: np.ndarray, y: np.ndarray, dropped: tuple[int, ...], balanced: bool = False, c: float = 1.0
+    x: np.ndarray, y: np.ndarray, dropped: tuple[int, ...], c: float = 1.0
 ) -> cluster.PairModel:
     x = x.copy()
     x[:, list(dropped)] = 0.0
-    weight = "balanced" if balanced else None
-    lr = LogisticRegression(C=c, max_iter=5000, class_weight=weight).fit(x, y)
+    lr = LogisticRegression(C=c, max_iter=5000).fit(x, y)
     coef = [0.0 if i in dropped else round(float(v), 3) for i, v in enumerate(lr.coef_[0])]
     return cluster.PairModel(tuple(coef), round(float(lr.intercept_[0]), 3))
 
@@ -459,7 +457,7 @@ def fit_template(items: list[Sample]) -> cluster.PairModel | None:
     x, y = np.vstack(x), np.concatenate(y)
     if len(set(y)) < 2:
         return None
-    return _fit_lr(x, y, (), balanced=BALANCED, c=TEMPLATE_C)
+    return _fit_lr(x, y, (), c=TEMPLATE_C)
 
 
 def run(items: list[Sample], pairing: cluster.Pairing, thresholds) -> list[dict]:

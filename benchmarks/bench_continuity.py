@@ -137,14 +137,14 @@ def evaluate(digest, gold: dict) -> dict:
     }
 
 
-def two_days(events: list[dict], seed: int, join_threshold: float):
-    """Day 1 then day 2 of `events` on one state folder: (scores, digests, seconds, state
-    file bytes)."""
+def two_days(split, join_threshold: float):
+    """Day 1 then day 2 (`split_days`) on one state folder: (scores, digests, seconds,
+    state file bytes)."""
     from summarize.settings import Settings
 
     settings = Settings()
     settings.digest.join_threshold = join_threshold
-    day1, day2, gold = split_days(events, seed)
+    day1, day2, gold = split
     with tempfile.TemporaryDirectory(prefix="bench-continuity-") as tmp:
         tmp = Path(tmp)
         state = tmp / "state"
@@ -188,15 +188,15 @@ def main() -> None:
     limit = 24 if args.smoke else None
     tuning = {}
     if args.tune:  # the join cut with the best accuracy on the other half of the events
-        dev = held_out(args.data, args.seed, limit, half="dev")
+        dev_split = split_days(held_out(args.data, args.seed, limit, half="dev"), args.seed)
         for cut in JOIN_GRID:
-            tuning[cut] = two_days(dev, args.seed, cut)[0]["accuracy"]
+            tuning[cut] = two_days(dev_split, cut)[0]["accuracy"]
             print(f"dev half: join cut {cut}: accuracy {tuning[cut]}", file=sys.stderr)
         best = max(tuning.values())  # ties: the strictest cut (the fewest false updates)
         print(f"chosen on the dev half: {min(c for c, a in tuning.items() if a == best)}")
     events = held_out(args.data, args.seed, limit)
     day1, day2, gold = split_days(events, args.seed)
-    scored, digests, times, state_bytes = two_days(events, args.seed, args.join_threshold)
+    scored, digests, times, state_bytes = two_days((day1, day2, gold), args.join_threshold)
     result = {
         "data": args.data.name,
         "seed": args.seed,

@@ -297,6 +297,14 @@ class Story(BaseModel):
         if call.model and not self.model:
             self.model = call.model
 
+    def model_failed(self, exc: Exception) -> Story:
+        """The story after a failed model call: the call accounted for (when the error
+        carries it) and the error set."""
+        if getattr(exc, "call", None) is not None:
+            self.record(exc.call)
+        self.error = f"the model failed: {exc}"
+        return self
+
     @computed_field
     @property
     def outlets(self) -> list[str]:

@@ -70,6 +70,7 @@ BLOCK = 1024  # rows per block of the neighbour search
 SEARCH_MAX_DF = 500  # terms in more articles than this are left out of the search
 PAIR_CHUNK = 50_000  # pairs per chunk when their signals are computed
 TEMPLATE = (1, 2, 5)  # the template model's signals: tfidf, entities, lead names
+TEMPLATE_PAIR = 0.5  # P(template) above which a pair is left out of the backgrounds
 
 
 @dataclass(frozen=True)
@@ -556,9 +557,16 @@ def core_groups(graph: Graph, core_distance: float) -> np.ndarray:
 
 
 def model_probability(
-    graph: Graph, model: PairModel, cores: np.ndarray, pairing: Pairing = PAIR_MODEL
+    graph: Graph,
+    model: PairModel,
+    cores: np.ndarray,
+    pairing: Pairing = PAIR_MODEL,
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
-    """P(same event) by `model` for every pair of `graph`, backgrounds outside `cores`."""
+    """P(same event) by `model` for every pair of `graph`, backgrounds outside `cores`
+    and without the `skip` pairs (default: `template_pairs`)."""
+    if skip is None:
+        skip = template_pairs(graph.values, pairing)
     rel = graph.values[:, :RELATIVE]
     bg = backgrounds(
         graph.n,
@@ -568,7 +576,7 @@ def model_probability(
         cores,
         pairing.background_k,
         pairing.prior,
-        template_pairs(graph.values, pairing),
+        skip,
     )
     return model.probability(pair_features(graph.values, bg, graph.r, graph.c))
 
@@ -586,25 +594,26 @@ def probabilities(
     (only those). `cores` defaults to the strict first pass."""
     if cores is None:
         cores = core_groups(graph, model.core_distance)
-    p = model_probability(graph, model.cheap, cores, model)
-    graph.unsure = np.zeros(len(p), dtype=bool)
-    if model.full is None or graph.sig is None:
-        return p * (1.0 - template_probability(graph.values, model))
-    unsure = unsure_pairs(p, model.band)
-    if unsure.any():
-        sig = graph.sig
-        sig.embed(np.unique(np.concatenate([graph.r[unsure], graph.c[unsure]])))
-        graph.values[:, 0] = embedding_values(sig, graph.r, graph.c)
-        p[unsure] = model_probability(graph, model.full, cores, model)[unsure]
+    template = template_probability(graph.values, model)  # no embedding in its signals
+    skip = template > TEMPLATE_PAIR
+    p = model_probability(graph, model.cheap, cores, model, skip)
+    unsure = np.zeros(len(p), dtype=bool)
+    if model.full is not None and graph.sig is not None:
+        unsure = unsure_pairs(p, model.band)
+        if unsure.any():
+            sig = graph.sig
+            sig.embed(np.unique(np.concatenate([graph.r[unsure], graph.c[unsure]])))
+            graph.values[:, 0] = embedding_values(sig, graph.r, graph.c)
+            p[unsure] = model_probability(graph, model.full, cores, model, skip)[unsure]
     graph.unsure = unsure
-    return p * (1.0 - template_probability(graph.values, model))
+    return p * (1.0 - template)
 
 
 def template_pairs(values: np.ndarray, model: Pairing = PAIR_MODEL) -> np.ndarray:
     """The pairs the template model takes for two events on one template: left out of
     the backgrounds (reading like twenty other results stories does not make an article
     less like the other report of its own result)."""
-    return template_probability(values, model) > 0.5
+    return template_probability(values, model) > TEMPLATE_PAIR
 
 
 def template_probability(values: np.ndarray, model: Pairing = PAIR_MODEL) -> np.ndarray:

@@ -360,10 +360,7 @@ def compose(
                 max_tokens=HEADLINE_TOKENS + TOKENS_PER_FACT * len(to_fuse),
             )
         except ModelError as exc:
-            if getattr(exc, "call", None) is not None:
-                story.record(exc.call)
-            story.error = f"the model failed: {exc}"
-            return story
+            return story.model_failed(exc)
         story.record(call)
     else:
         story.notes.append("no fact reported by two outlets: the sources' own words, no model")

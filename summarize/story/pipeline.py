@@ -273,10 +273,7 @@ def summarize_story(
                 max_tokens=EMBEDDED_DRAFT_MAX_TOKENS if _embedded(client) else None,
             )
         except ModelError as exc:
-            if getattr(exc, "call", None) is not None:
-                story.record(exc.call)
-            story.error = f"the model failed: {exc}"
-            return story
+            return story.model_failed(exc)
         story.record(call)
         return finalize(
             story,
